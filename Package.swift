@@ -1,0 +1,77 @@
+// swift-tools-version: 6.1
+import PackageDescription
+
+// Layers (ARCHITECTURE.md): FHIRCore (no I/O) <- FHIRStore <- KangqiaoServer <- kangqiao.
+// Arrows point down only; FHIRCore has no package dependencies so it builds and tests alone.
+let package = Package(
+    name: "Kangqiao",
+    platforms: [.macOS(.v15)],
+    products: [
+        .executable(name: "kangqiao", targets: ["kangqiao"]),
+        .library(name: "FHIRCore", targets: ["FHIRCore"]),
+        .library(name: "FHIRStore", targets: ["FHIRStore"]),
+        .library(name: "KangqiaoServer", targets: ["KangqiaoServer"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/hummingbird-project/hummingbird.git", from: "2.28.1"),
+        .package(url: "https://github.com/vapor/postgres-nio.git", from: "1.33.2"),
+        .package(url: "https://github.com/apple/swift-argument-parser.git", from: "1.8.2"),
+        .package(url: "https://github.com/swift-server/swift-service-lifecycle.git", from: "2.13.0"),
+        .package(url: "https://github.com/apple/swift-log.git", from: "1.16.2"),
+    ],
+    targets: [
+        .target(
+            name: "FHIRCore",
+            resources: [.copy("Resources/r4-definitions.json")]
+        ),
+        .systemLibrary(
+            name: "CSQLite",
+            pkgConfig: "sqlite3",
+            providers: [.apt(["libsqlite3-dev"])]
+        ),
+        .target(
+            name: "FHIRStore",
+            dependencies: [
+                "FHIRCore", "CSQLite",
+                .product(name: "PostgresNIO", package: "postgres-nio"),
+                .product(name: "Logging", package: "swift-log"),
+            ]
+        ),
+        .target(
+            name: "KangqiaoServer",
+            dependencies: [
+                "FHIRCore", "FHIRStore",
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+                .product(name: "Logging", package: "swift-log"),
+            ]
+        ),
+        .executableTarget(
+            name: "kangqiao",
+            dependencies: [
+                "FHIRCore", "FHIRStore", "KangqiaoServer",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+                .product(name: "Logging", package: "swift-log"),
+            ]
+        ),
+        .executableTarget(
+            name: "KangqiaoBench",
+            dependencies: [
+                "FHIRCore", "FHIRStore", "KangqiaoServer",
+                .product(name: "Hummingbird", package: "hummingbird"),
+            ],
+            path: "Benchmarks/KangqiaoBench"
+        ),
+        .testTarget(name: "FHIRCoreTests", dependencies: ["FHIRCore"]),
+        .testTarget(name: "FHIRStoreTests", dependencies: ["FHIRStore", "FHIRCore"]),
+        .testTarget(
+            name: "KangqiaoServerTests",
+            dependencies: [
+                "KangqiaoServer", "FHIRStore", "FHIRCore",
+                .product(name: "HummingbirdTesting", package: "hummingbird"),
+            ]
+        ),
+    ],
+    swiftLanguageModes: [.v6]
+)
