@@ -1,6 +1,9 @@
 // swift-tools-version: 6.1
 import PackageDescription
 
+// Engineers working on the upper layers while FHIRCore is being edited may build against a frozen copy.
+let coreSnapshot = Context.environment["KANGQIAO_CORE_SNAPSHOT"]
+
 // Layers (ARCHITECTURE.md): FHIRCore (no I/O) <- FHIRStore <- KangqiaoServer <- kangqiao.
 // Arrows point down only; FHIRCore has no package dependencies so it builds and tests alone.
 let package = Package(
@@ -18,10 +21,13 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-argument-parser.git", from: "1.8.2"),
         .package(url: "https://github.com/swift-server/swift-service-lifecycle.git", from: "2.13.0"),
         .package(url: "https://github.com/apple/swift-log.git", from: "1.16.2"),
+        .package(url: "https://github.com/apple/swift-crypto.git", from: "3.12.3"),
+        .package(url: "https://github.com/apple/swift-http-types.git", from: "1.8.0"),
     ],
     targets: [
         .target(
             name: "FHIRCore",
+            path: coreSnapshot.map { "\($0)/Sources/FHIRCore" },
             resources: [.copy("Resources/r4-definitions.json")]
         ),
         .systemLibrary(
@@ -35,6 +41,7 @@ let package = Package(
                 "FHIRCore", "CSQLite",
                 .product(name: "PostgresNIO", package: "postgres-nio"),
                 .product(name: "Logging", package: "swift-log"),
+                .product(name: "Crypto", package: "swift-crypto"),
             ]
         ),
         .target(
@@ -42,6 +49,7 @@ let package = Package(
             dependencies: [
                 "FHIRCore", "FHIRStore",
                 .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "HTTPTypes", package: "swift-http-types"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
                 .product(name: "Logging", package: "swift-log"),
             ]

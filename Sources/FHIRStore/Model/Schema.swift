@@ -1,0 +1,79 @@
+/// The one schema of both backends, as versioned migrations. Column types differ only where the
+/// dialects force it (BLOB/BYTEA, autoincrement); names and meaning are identical.
+enum Schema {
+    /// The newest schema version this program knows.
+    static let version = 1
+
+    static func migrations(_ dialect: SQLDialect) -> [(version: Int, statements: [String])] {
+        let pk: String
+        let bytes: String
+        let big = "BIGINT"
+        switch dialect {
+        case .sqlite:
+            pk = "INTEGER PRIMARY KEY"
+            bytes = "BLOB"
+        case .postgres:
+            pk = "BIGSERIAL PRIMARY KEY"
+            bytes = "BYTEA"
+        }
+        let v1 = [
+            """
+            CREATE TABLE resource (
+                rid \(pk),
+                res_type TEXT NOT NULL,
+                res_id TEXT NOT NULL,
+                version_id INTEGER NOT NULL,
+                last_updated \(big) NOT NULL,
+                deleted SMALLINT NOT NULL DEFAULT 0,
+                compartment TEXT,
+                content_hash TEXT NOT NULL,
+                json \(bytes) NOT NULL,
+                UNIQUE (res_type, res_id)
+            )
+            """,
+            "CREATE INDEX resource_type_updated ON resource (res_type, last_updated)",
+            "CREATE INDEX resource_updated ON resource (last_updated)",
+            "CREATE INDEX resource_compartment ON resource (compartment)",
+            """
+            CREATE TABLE resource_version (
+                seq \(pk),
+                rid \(big) NOT NULL,
+                res_type TEXT NOT NULL,
+                res_id TEXT NOT NULL,
+                version_id INTEGER NOT NULL,
+                last_updated \(big) NOT NULL,
+                deleted SMALLINT NOT NULL DEFAULT 0,
+                json \(bytes) NOT NULL,
+                UNIQUE (rid, version_id)
+            )
+            """,
+            "CREATE INDEX resource_version_type ON resource_version (res_type, seq)",
+            "CREATE INDEX resource_version_updated ON resource_version (last_updated)",
+            "CREATE TABLE idx_token (rid \(big) NOT NULL, param TEXT NOT NULL, system TEXT, code TEXT, text TEXT)",
+            "CREATE INDEX idx_token_value ON idx_token (param, code, system)",
+            "CREATE INDEX idx_token_rid ON idx_token (rid)",
+            "CREATE TABLE idx_string (rid \(big) NOT NULL, param TEXT NOT NULL, normalized TEXT NOT NULL, exact TEXT NOT NULL)",
+            "CREATE INDEX idx_string_value ON idx_string (param, normalized)",
+            "CREATE INDEX idx_string_rid ON idx_string (rid)",
+            "CREATE TABLE idx_date (rid \(big) NOT NULL, param TEXT NOT NULL, low \(big) NOT NULL, high \(big) NOT NULL)",
+            "CREATE INDEX idx_date_value ON idx_date (param, low, high)",
+            "CREATE INDEX idx_date_rid ON idx_date (rid)",
+            "CREATE TABLE idx_reference (rid \(big) NOT NULL, param TEXT NOT NULL, target_type TEXT, target_id TEXT, url TEXT)",
+            "CREATE INDEX idx_reference_value ON idx_reference (param, target_id, target_type)",
+            "CREATE INDEX idx_reference_rid ON idx_reference (rid)",
+            "CREATE TABLE idx_number (rid \(big) NOT NULL, param TEXT NOT NULL, value DOUBLE PRECISION NOT NULL)",
+            "CREATE INDEX idx_number_value ON idx_number (param, value)",
+            "CREATE INDEX idx_number_rid ON idx_number (rid)",
+            "CREATE TABLE idx_quantity (rid \(big) NOT NULL, param TEXT NOT NULL, value DOUBLE PRECISION NOT NULL, system TEXT, code TEXT)",
+            "CREATE INDEX idx_quantity_value ON idx_quantity (param, code, value)",
+            "CREATE INDEX idx_quantity_rid ON idx_quantity (rid)",
+            "CREATE TABLE idx_uri (rid \(big) NOT NULL, param TEXT NOT NULL, uri TEXT NOT NULL)",
+            "CREATE INDEX idx_uri_value ON idx_uri (param, uri)",
+            "CREATE INDEX idx_uri_rid ON idx_uri (rid)",
+        ]
+        return [(1, v1)]
+    }
+
+    /// Statements that delete a resource's index rows before new ones are written.
+    static let indexTables = IndexTable.allCases.map(\.rawValue)
+}

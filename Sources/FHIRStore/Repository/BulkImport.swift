@@ -1,0 +1,48 @@
+import FHIRCore
+
+extension FHIRRepository {
+    /// Writes many resources in one transaction, keeping their ids (update-as-create, as in a bulk
+    /// import): each is checked and indexed before the transaction, then written with batched
+    /// statements. Resources without an id get one. Answers the number written (unchanged ones skipped).
+    public func bulkUpsert(_ resources: [JSON], context: RequestContext = RequestContext()) async throws -> Int {
+        try await runHooks(.batch, nil, context)
+        var prepared: [(String, PreparedResource)] = []
+        prepared.reserveCapacity(resources.count)
+        for (i, resource) in resources.enumerated() {
+            guard let type = resource["resourceType"]?.stringValue else {
+                throw FHIRError(status: 400, code: .required, "resource \(i + 1) has no resourceType")
+            }
+            if let isType = parameters?.isResourceType(type), !isType {
+                throw FHIRError(status: 400, code: .invalid, "resource \(i + 1): '\(type)' is not a resource type")
+            }
+            let id = resource["id"]?.stringValue ?? Self.newId()
+            guard FHIRIdentifierRules.isValidId(id) else { throw FHIRError.badRequest("resource \(i + 1): invalid id '\(id)'") }
+            do {
+                prepared.append((id, try prepare(resource, type: type)))
+            } catch var error as FHIRError {
+                error.issues = error.issues.map { var x = $0; x.diagnostics = "\(type)/\(id): " + x.diagnostics; return x }
+                throw error
+            }
+        }
+        let items = prepared
+        let written = try await backend.write { tx -> Int in
+            var writes: [ResourceWrite] = []
+            writes.reserveCapacity(items.count)
+            var seen: Set<ResourceKey> = []
+            let now = Self.now()
+            for (id, p) in items {
+                let key = ResourceKey(type: p.type, id: id)
+                guard seen.insert(key).inserted else {
+                    throw FHIRError(status: 400, code: .duplicate, "\(key) appears twice in one import batch")
+                }
+                let current = try await tx.read(type: p.type, id: id)
+                if let current, !current.isDeleted, try await tx.contentHash(type: p.type, id: id) == p.contentHash { continue }
+                writes.append(p.write(id: id, versionId: (current?.versionId ?? 0) + 1, lastUpdated: max(now, current?.lastUpdated ?? 0)))
+            }
+            try await tx.putAll(writes)
+            return writes.count
+        }
+        await finishHooks(.batch, [], context)
+        return written
+    }
+}

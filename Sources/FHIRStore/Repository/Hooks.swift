@@ -1,0 +1,63 @@
+import FHIRCore
+
+/// The FHIR interactions the repository performs; hooks see which one is running.
+public enum FHIRInteraction: String, Sendable {
+    case read, vread, search, create, update, delete, history, transaction, batch, operation
+}
+
+/// Who is asking and why. Access control (issue: access control and audit) fills the identity; until
+/// then requests are anonymous but still carry their origin for the trail.
+public struct RequestContext: Sendable {
+    public var requestId: String
+    public var sourceAddress: String?
+    public init(requestId: String = "", sourceAddress: String? = nil) {
+        self.requestId = requestId
+        self.sourceAddress = sourceAddress
+    }
+}
+
+/// A check run at named points of every interaction (authorization, consent, audit plug in here rather
+/// than in each handler). Throwing a `FHIRError` stops the interaction.
+public protocol InteractionHook: Sendable {
+    /// Before the interaction touches the store; `target` is the type (and id) it addresses.
+    func willPerform(_ interaction: FHIRInteraction, target: ResourceKey?, context: RequestContext) async throws
+    /// After a write committed or a read was answered.
+    func didPerform(_ interaction: FHIRInteraction, records: [ResourceRecord], context: RequestContext) async
+}
+
+extension InteractionHook {
+    public func willPerform(_ interaction: FHIRInteraction, target: ResourceKey?, context: RequestContext) async throws {}
+    public func didPerform(_ interaction: FHIRInteraction, records: [ResourceRecord], context: RequestContext) async {}
+}
+
+/// Checks a resource before it is written; the R4 structural validator and the invariants conform.
+public protocol ResourceChecking: Sendable {
+    /// Issues found in `resource`; errors stop the write.
+    func check(_ resource: JSON) -> [OutcomeIssue]
+}
+
+/// Extracts what search needs from a resource: index rows and the patient compartment.
+public protocol ResourceIndexing: Sendable {
+    func indexRows(for resource: JSON, type: String) -> SearchIndexRows
+    /// The id of the patient whose compartment holds the resource, if any.
+    func compartment(for resource: JSON, type: String) -> String?
+}
+
+/// What the search request parser needs to know of a search parameter.
+public struct SearchParameterInfo: Sendable {
+    public enum Kind: String, Sendable { case number, date, string, token, reference, composite, quantity, uri, special }
+    public var code: String
+    public var kind: Kind
+    public var targets: [String]
+    public init(code: String, kind: Kind, targets: [String] = []) {
+        self.code = code
+        self.kind = kind
+        self.targets = targets
+    }
+}
+
+/// Looks up search parameters by resource type and code.
+public protocol SearchParameterLookup: Sendable {
+    func parameter(type: String, code: String) -> SearchParameterInfo?
+    func isResourceType(_ name: String) -> Bool
+}

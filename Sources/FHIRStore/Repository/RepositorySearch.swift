@@ -1,0 +1,165 @@
+import FHIRCore
+
+extension FHIRRepository {
+    /// Compiles a query string (as in If-None-Exist or a conditional URL) into a store query.
+    public func searchQuery(type: String, queryString: String) throws -> StoreQuery {
+        let compiler = SearchCompiler(type: type, parameters: parameters, lenient: false)
+        let compiled = try compiler.compile(SearchRequest.pairs(queryString), defaultCount: settings.defaultPageSize, maxCount: settings.maxPageSize)
+        guard !compiled.query.filters.isEmpty else {
+            throw FHIRError.preconditionFailed("a conditional interaction needs at least one search criterion")
+        }
+        return compiled.query
+    }
+
+    /// A search at type level (`type` set) or system level; answers a searchset Bundle.
+    /// `baseURL` is the FHIR base (`http://host/fhir`) used for fullUrls and links.
+    public func search(
+        type: String?, queryString: String, baseURL: String, lenient: Bool = false, context: RequestContext = RequestContext()
+    ) async throws -> [UInt8] {
+        try await runHooks(.search, type.map { ResourceKey(type: $0, id: "") }, context)
+        let compiler = SearchCompiler(type: type, parameters: parameters, lenient: lenient)
+        let compiled = try compiler.compile(SearchRequest.pairs(queryString), defaultCount: settings.defaultPageSize, maxCount: settings.maxPageSize)
+        let summaryCount = compiled.options.summary == "count"
+        var page = StorePage(records: [], next: nil)
+        if !summaryCount && compiled.query.count > 0 { page = try await backend.search(compiled.query) }
+        var total: Int?
+        if compiled.options.total == .accurate || compiled.options.total == .estimate || summaryCount {
+            total = try await backend.count(compiled.query)
+        } else if compiled.query.after == nil && page.next == nil {
+            total = page.records.count  // the whole result is on this page: the count is free
+        }
+        let path = baseURL + "/" + (type ?? "")
+        let selfParams = compiled.applied.filter { $0.name != "_cursor" }
+        var links: [(String, String)] = [("self", Self.url(path, selfParams))]
+        if let next = page.next {
+            links.append(("next", Self.url(path, selfParams + [SearchParameterValue(name: "_cursor", modifier: nil, value: String(next.rowId))])))
+        }
+        var writer = BundleWriter(type: "searchset", total: total, links: links)
+        let shaping = ResultShaping(options: compiled.options)
+        for r in page.records {
+            writer.entry(fullUrl: "\(baseURL)/\(r.type)/\(r.id)", resource: shaping.apply(r.json), extra: [("search", ["mode": "match"])])
+        }
+        if !compiled.ignored.isEmpty {
+            let text = "ignored unknown or unsupported search parameters: " + compiled.ignored.map(\.raw).joined(separator: ", ")
+            let outcome = OperationOutcome.json([OutcomeIssue(severity: .warning, code: .notSupported, diagnostics: text)])
+            writer.entry(fullUrl: nil, resource: JSONWriter.bytes(outcome), extra: [("search", ["mode": "outcome"])])
+        }
+        await finishHooks(.search, page.records, context)
+        return writer.finish()
+    }
+
+    static func url(_ path: String, _ params: [SearchParameterValue]) -> String {
+        guard !params.isEmpty else { return path }
+        return path + "?" + params.map { "\(percentEncode($0.raw))=\(percentEncode($0.value))" }.joined(separator: "&")
+    }
+
+    static func percentEncode(_ s: String) -> String {
+        var out = ""
+        for b in s.utf8 {
+            switch b {
+            case UInt8(ascii: "a")...UInt8(ascii: "z"), UInt8(ascii: "A")...UInt8(ascii: "Z"), UInt8(ascii: "0")...UInt8(ascii: "9"),
+                UInt8(ascii: "-"), UInt8(ascii: "."), UInt8(ascii: "_"), UInt8(ascii: "~"), UInt8(ascii: ":"), UInt8(ascii: "|"),
+                UInt8(ascii: "/"), UInt8(ascii: ","):
+                out.unicodeScalars.append(Unicode.Scalar(b))
+            default:
+                out += "%" + (b < 16 ? "0" : "") + String(b, radix: 16, uppercase: true)
+            }
+        }
+        return out
+    }
+
+    /// History of one resource, a type, or the whole system, newest first (http.html#history).
+    public func history(type: String?, id: String?, queryString: String, baseURL: String, context: RequestContext = RequestContext()) async throws -> [UInt8] {
+        try await runHooks(.history, type.map { ResourceKey(type: $0, id: id ?? "") }, context)
+        var since: Int64?
+        var count = settings.defaultPageSize
+        var before: Int64?
+        var applied: [SearchParameterValue] = []
+        for p in SearchRequest.pairs(queryString) {
+            switch p.name {
+            case "_since":
+                guard let r = DateSearchValue.range(of: p.value) else { throw FHIRError.badRequest("_since must be an instant, not '\(p.value)'") }
+                since = r.low
+                applied.append(p)
+            case "_count":
+                guard let n = Int(p.value), n >= 0 else { throw FHIRError.badRequest("_count must be a non-negative integer") }
+                count = min(n, settings.maxPageSize)
+                applied.append(p)
+            case "_cursor":
+                guard let n = Int64(p.value) else { throw FHIRError.badRequest("invalid paging cursor") }
+                before = n
+            case "_format", "_pretty":
+                break
+            default:
+                throw FHIRError(status: 400, code: .notSupported, "history does not support parameter '\(p.name)'", expression: [p.raw])
+            }
+        }
+        if let type, let id, try await backend.read(type: type, id: id) == nil {
+            throw FHIRError.notFound("\(type)/\(id) is not known")
+        }
+        let page = try await backend.history(HistoryQuery(type: type, id: id, since: since, count: max(count, 1), before: before))
+        var path = baseURL
+        if let type { path += "/" + type }
+        if let id { path += "/" + id }
+        path += "/_history"
+        var links: [(String, String)] = [("self", Self.url(path, applied))]
+        if let next = page.next {
+            links.append(("next", Self.url(path, applied + [SearchParameterValue(name: "_cursor", modifier: nil, value: String(next))])))
+        }
+        var writer = BundleWriter(type: "history", total: nil, links: links)
+        for r in page.records {
+            let method = r.isDeleted ? "DELETE" : (r.versionId == 1 ? "POST" : "PUT")
+            let url = method == "POST" ? r.type : "\(r.type)/\(r.id)"
+            let status = r.isDeleted ? "204" : (r.versionId == 1 ? "201" : "200")
+            let response: JSON = [
+                "status": .string(status), "etag": .string("W/\"\(r.versionId)\""),
+                "lastModified": .string(InstantFormat.string(millis: r.lastUpdated)),
+            ]
+            writer.entry(
+                fullUrl: "\(baseURL)/\(r.type)/\(r.id)", resource: r.isDeleted ? nil : r.json,
+                extra: [("request", ["method": .string(method), "url": .string(url)]), ("response", response)])
+        }
+        await finishHooks(.history, page.records, context)
+        return writer.finish()
+    }
+
+    /// Patient/$everything: the patient and every resource in their compartment (operation-patient-everything).
+    public func everything(patientId: String, baseURL: String, context: RequestContext = RequestContext()) async throws -> [UInt8] {
+        try await runHooks(.operation, ResourceKey(type: "Patient", id: patientId), context)
+        let patient = try await read(type: "Patient", id: patientId, context: context)
+        var records = [patient]
+        var cursor: PageCursor?
+        repeat {
+            let q = StoreQuery(type: nil, filters: [[.compartment([patientId])]], count: 1000, after: cursor)
+            let page = try await backend.search(q)
+            records += page.records.filter { !($0.type == "Patient" && $0.id == patientId) }
+            cursor = page.next
+        } while cursor != nil
+        var writer = BundleWriter(type: "searchset", total: records.count, links: [("self", "\(baseURL)/Patient/\(patientId)/$everything")])
+        for r in records {
+            writer.entry(fullUrl: "\(baseURL)/\(r.type)/\(r.id)", resource: r.json, extra: [("search", ["mode": "match"])])
+        }
+        await finishHooks(.operation, records, context)
+        return writer.finish()
+    }
+}
+
+/// `_summary` and `_elements` applied to stored JSON (only when asked: otherwise bytes pass through).
+public struct ResultShaping: Sendable {
+    public let options: SearchResultOptions
+
+    public init(options: SearchResultOptions) { self.options = options }
+
+    public func apply(_ json: [UInt8]) -> [UInt8] {
+        guard let elements = options.elements, !elements.isEmpty else { return json }
+        guard case .object(let o) = (try? JSONParser.parse(json)) ?? .null else { return json }
+        var kept = JSONObject()
+        for (k, v) in o where ["resourceType", "id", "meta"].contains(k) || elements.contains(k) { kept[k] = v }
+        var meta = kept["meta"]?.objectValue ?? JSONObject()
+        var tags = meta["tag"]?.arrayValue ?? []
+        tags.append(["system": "http://terminology.hl7.org/CodeSystem/v3-ObservationValue", "code": "SUBSETTED"])
+        meta["tag"] = .array(tags)
+        kept["meta"] = .object(meta)
+        return JSONWriter.bytes(.object(kept))
+    }
+}

@@ -1,0 +1,197 @@
+import Foundation
+import Synchronization
+
+/// The embedded backend: one SQLite database file in WAL mode with full sync, one writer connection
+/// and a small pool of readers.
+///
+/// Writes use group commit: transactions that arrive while a commit is in flight are run one after
+/// another, each inside its own SAVEPOINT (a failing one is rolled back alone), and then committed
+/// together with a single fsync. Every caller is answered only after that commit, so an acknowledged
+/// write survives kill -9 and power loss.
+public final class SQLiteBackend: StoreBackend {
+    public let name = "sqlite"
+    public let path: String
+    private let writer: SQLiteWriter
+    private let readers: Mutex<[SQLiteConnection]>
+    private let readerCount: Int
+
+    /// Opens (creating if needed) the database at `path`; `readers` read connections are opened lazily.
+    public init(path: String, readers: Int = 4) throws {
+        self.path = path
+        let dir = (path as NSString).deletingLastPathComponent
+        if !dir.isEmpty { try? FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true) }
+        let conn = try SQLiteConnection(path: path)
+        try conn.execute("PRAGMA journal_mode=WAL")
+        // FULL: the WAL is fsynced at every commit, which is what makes a 2xx durable.
+        try conn.execute("PRAGMA synchronous=FULL")
+        try conn.execute("PRAGMA foreign_keys=OFF")
+        try conn.execute("PRAGMA cache_size=-65536")
+        writer = SQLiteWriter(connection: conn)
+        self.readers = Mutex([])
+        self.readerCount = readers
+    }
+
+    private func withReader<T>(_ body: (SQLiteConnection) throws -> T) throws -> T {
+        let conn = try readers.withLock { pool -> SQLiteConnection in
+            if let c = pool.popLast() { return c }
+            let c = try SQLiteConnection(path: path)
+            try c.execute("PRAGMA cache_size=-16384")
+            return c
+        }
+        defer {
+            readers.withLock { pool in
+                if pool.count < readerCount { pool.append(conn) }
+            }
+        }
+        return try body(conn)
+    }
+
+    public func migrate() async throws {
+        try await writer.migrate()
+    }
+
+    public func ping() async throws {
+        try withReader { try $0.query("SELECT 1") { _ in } }
+    }
+
+    public func read(type: String, id: String) async throws -> ResourceRecord? {
+        try withReader { try $0.readCurrent(type: type, id: id) }
+    }
+
+    public func readVersion(type: String, id: String, versionId: Int) async throws -> ResourceRecord? {
+        try withReader { try $0.readVersion(type: type, id: id, versionId: versionId) }
+    }
+
+    public func history(_ query: HistoryQuery) async throws -> HistoryPage {
+        try withReader { try $0.history(query) }
+    }
+
+    public func search(_ query: StoreQuery) async throws -> StorePage {
+        try withReader { try $0.search(query) }
+    }
+
+    public func count(_ query: StoreQuery) async throws -> Int {
+        try withReader { try $0.count(query) }
+    }
+
+    public func write<T: Sendable>(_ body: @escaping @Sendable (any StoreTransaction) async throws -> T) async throws -> T {
+        try await writer.submit(body)
+    }
+
+    public func close() async {
+        readers.withLock { $0.removeAll() }
+    }
+}
+
+/// The transaction handle given to write bodies; it runs statements on the writer connection.
+final class SQLiteTransaction: StoreTransaction, @unchecked Sendable {
+    // Used only by the writer's drain loop while the body it was given runs; never escapes it.
+    let conn: SQLiteConnection
+    init(conn: SQLiteConnection) { self.conn = conn }
+
+    func read(type: String, id: String) async throws -> ResourceRecord? { try conn.readCurrent(type: type, id: id) }
+    func matchingKeys(_ query: StoreQuery, limit: Int) async throws -> [ResourceKey] { try conn.matchingKeys(query, limit: limit) }
+    func contentHash(type: String, id: String) async throws -> String? { try conn.contentHash(type: type, id: id) }
+    func put(_ write: ResourceWrite) async throws { try conn.put(write) }
+}
+
+/// Serializes all writes on the one writer connection and commits them in groups.
+actor SQLiteWriter {
+    /// What running a body produced: an error to answer at once (its statements are rolled back), or
+    /// an answer to give once the group's commit has succeeded or failed.
+    private enum Outcome {
+        case failed(Error, answer: @Sendable (Error) -> Void)
+        case succeeded(answer: @Sendable (Error?) -> Void)
+    }
+
+    private struct Job {
+        let run: @Sendable (SQLiteTransaction) async -> Outcome
+        /// Answers the caller with an error without running the body.
+        let fail: @Sendable (Error) -> Void
+    }
+
+    private let conn: SQLiteConnection
+    private var pending: [Job] = []
+    private var draining = false
+    /// Upper bound of transactions per commit, to bound the latency of the first one in a group.
+    private let maxGroup = 256
+
+    init(connection: SQLiteConnection) { conn = connection }
+
+    func migrate() throws {
+        try conn.execute("CREATE TABLE IF NOT EXISTS schema_version (version INTEGER NOT NULL)")
+        var current = 0
+        try conn.query("SELECT max(version) FROM schema_version") { current = Int($0.int(0)) }
+        if current > Schema.version { throw StoreError.schemaTooNew(found: current, supported: Schema.version) }
+        for m in Schema.migrations(.sqlite) where m.version > current {
+            try conn.execute("BEGIN IMMEDIATE")
+            do {
+                for s in m.statements { try conn.execute(s) }
+                try conn.run("INSERT INTO schema_version (version) VALUES (?1)", [.int(Int64(m.version))])
+                try conn.execute("COMMIT")
+            } catch {
+                try? conn.execute("ROLLBACK")
+                throw error
+            }
+        }
+    }
+
+    func submit<T: Sendable>(_ body: @escaping @Sendable (any StoreTransaction) async throws -> T) async throws -> T {
+        try await withCheckedThrowingContinuation { (cont: CheckedContinuation<T, Error>) in
+            pending.append(Job(run: { tx in
+                do {
+                    let value = try await body(tx)
+                    return .succeeded { error in
+                        if let error { cont.resume(throwing: error) } else { cont.resume(returning: value) }
+                    }
+                } catch {
+                    return .failed(error) { cont.resume(throwing: $0) }
+                }
+            }, fail: { cont.resume(throwing: $0) }))
+            if !draining {
+                draining = true
+                Task { await self.drain() }
+            }
+        }
+    }
+
+    private func drain() async {
+        while !pending.isEmpty {
+            let group = Array(pending.prefix(maxGroup))
+            pending.removeFirst(group.count)
+            let tx = SQLiteTransaction(conn: conn)
+            var answers: [@Sendable (Error?) -> Void] = []
+            do {
+                try conn.execute("BEGIN IMMEDIATE")
+            } catch {
+                for job in group { job.fail(error) }
+                continue
+            }
+            for job in group {
+                do {
+                    try conn.execute("SAVEPOINT job")
+                } catch {
+                    job.fail(error)
+                    continue
+                }
+                switch await job.run(tx) {
+                case .failed(let error, let answer):
+                    // Only this body's statements are undone; the rest of the group commits.
+                    try? conn.execute("ROLLBACK TO job")
+                    try? conn.execute("RELEASE job")
+                    answer(error)
+                case .succeeded(let answer):
+                    try? conn.execute("RELEASE job")
+                    answers.append(answer)
+                }
+            }
+            var commitError: Error?
+            do { try conn.execute("COMMIT") } catch {
+                commitError = error
+                try? conn.execute("ROLLBACK")
+            }
+            for answer in answers { answer(commitError) }
+        }
+        draining = false
+    }
+}

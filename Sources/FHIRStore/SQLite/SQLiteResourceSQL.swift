@@ -1,0 +1,151 @@
+/// The resource-level statements of the SQLite backend, on one connection.
+extension SQLiteConnection {
+    static let recordColumns = "res_type, res_id, version_id, last_updated, deleted, json"
+
+    func record(_ row: SQLiteRow, offset: Int32 = 0) -> ResourceRecord {
+        ResourceRecord(
+            type: row.text(offset) ?? "", id: row.text(offset + 1) ?? "", versionId: Int(row.int(offset + 2)),
+            lastUpdated: row.int(offset + 3), isDeleted: row.int(offset + 4) != 0, json: row.bytes(offset + 5))
+    }
+
+    func readCurrent(type: String, id: String) throws -> ResourceRecord? {
+        var result: ResourceRecord?
+        try query("SELECT \(Self.recordColumns) FROM resource WHERE res_type = ?1 AND res_id = ?2", [.text(type), .text(id)]) {
+            result = record($0)
+        }
+        return result
+    }
+
+    func readVersion(type: String, id: String, versionId: Int) throws -> ResourceRecord? {
+        var result: ResourceRecord?
+        try query(
+            "SELECT \(Self.recordColumns) FROM resource_version WHERE res_type = ?1 AND res_id = ?2 AND version_id = ?3",
+            [.text(type), .text(id), .int(Int64(versionId))]
+        ) { result = record($0) }
+        return result
+    }
+
+    func contentHash(type: String, id: String) throws -> String? {
+        var result: String?
+        try query("SELECT content_hash FROM resource WHERE res_type = ?1 AND res_id = ?2", [.text(type), .text(id)]) {
+            result = $0.text(0)
+        }
+        return result
+    }
+
+    func history(_ q: HistoryQuery) throws -> HistoryPage {
+        var conditions: [String] = []
+        var binds: [SQLValue] = []
+        func bind(_ v: SQLValue) -> String {
+            binds.append(v)
+            return "?\(binds.count)"
+        }
+        if let type = q.type { conditions.append("res_type = \(bind(.text(type)))") }
+        if let id = q.id { conditions.append("res_id = \(bind(.text(id)))") }
+        if let since = q.since { conditions.append("last_updated >= \(bind(.int(since)))") }
+        if let before = q.before { conditions.append("seq < \(bind(.int(before)))") }
+        let whereSQL = conditions.isEmpty ? "" : "WHERE " + conditions.joined(separator: " AND ")
+        let sql = "SELECT seq, \(Self.recordColumns) FROM resource_version \(whereSQL) ORDER BY seq DESC LIMIT \(bind(.int(Int64(q.count + 1))))"
+        var records: [ResourceRecord] = []
+        var seqs: [Int64] = []
+        try query(sql, binds) { row in
+            seqs.append(row.int(0))
+            records.append(record(row, offset: 1))
+        }
+        guard records.count > q.count else { return HistoryPage(records: records, next: nil) }
+        records.removeLast()
+        return HistoryPage(records: records, next: seqs[q.count - 1])
+    }
+
+    func search(_ q: StoreQuery) throws -> StorePage {
+        var builder = SQLSearchBuilder(dialect: .sqlite)
+        let sql = builder.pageStatement(q)
+        var records: [ResourceRecord] = []
+        var rids: [Int64] = []
+        try query(sql, builder.binds) { row in
+            rids.append(row.int(0))
+            records.append(ResourceRecord(
+                type: row.text(1) ?? "", id: row.text(2) ?? "", versionId: Int(row.int(3)),
+                lastUpdated: row.int(4), isDeleted: false, json: row.bytes(5)))
+        }
+        guard records.count > q.count else { return StorePage(records: records, next: nil) }
+        records.removeLast()
+        return StorePage(records: records, next: PageCursor(rowId: rids[q.count - 1]))
+    }
+
+    func count(_ q: StoreQuery) throws -> Int {
+        var builder = SQLSearchBuilder(dialect: .sqlite)
+        let sql = builder.countStatement(q)
+        var n = 0
+        try query(sql, builder.binds) { n = Int($0.int(0)) }
+        return n
+    }
+
+    func matchingKeys(_ q: StoreQuery, limit: Int) throws -> [ResourceKey] {
+        var builder = SQLSearchBuilder(dialect: .sqlite)
+        let sql = builder.keysStatement(q, limit: limit)
+        var keys: [ResourceKey] = []
+        try query(sql, builder.binds) { keys.append(ResourceKey(type: $0.text(0) ?? "", id: $0.text(1) ?? "")) }
+        return keys
+    }
+
+    /// Appends the version, upserts the current row and replaces the index rows.
+    func put(_ w: ResourceWrite) throws {
+        let r = w.record
+        var rid: Int64?
+        try query("SELECT rid FROM resource WHERE res_type = ?1 AND res_id = ?2", [.text(r.type), .text(r.id)]) { rid = $0.int(0) }
+        let deleted: Int64 = r.isDeleted ? 1 : 0
+        if let existing = rid {
+            try run(
+                "UPDATE resource SET version_id = ?1, last_updated = ?2, deleted = ?3, compartment = ?4, content_hash = ?5, json = ?6 WHERE rid = ?7",
+                [.int(Int64(r.versionId)), .int(r.lastUpdated), .int(deleted), w.compartment.map { .text($0) } ?? .null,
+                 .text(w.contentHash), .blob(r.json), .int(existing)])
+            for table in Schema.indexTables { try run("DELETE FROM \(table) WHERE rid = ?1", [.int(existing)]) }
+        } else {
+            try run(
+                "INSERT INTO resource (res_type, res_id, version_id, last_updated, deleted, compartment, content_hash, json) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
+                [.text(r.type), .text(r.id), .int(Int64(r.versionId)), .int(r.lastUpdated), .int(deleted),
+                 w.compartment.map { .text($0) } ?? .null, .text(w.contentHash), .blob(r.json)])
+            rid = lastInsertRowID
+        }
+        guard let rid else { return }
+        do {
+            try run(
+                "INSERT INTO resource_version (rid, res_type, res_id, version_id, last_updated, deleted, json) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
+                [.int(rid), .text(r.type), .text(r.id), .int(Int64(r.versionId)), .int(r.lastUpdated), .int(deleted), .blob(r.json)])
+        } catch is SQLiteConstraintViolation {
+            throw StoreError.versionConflict(r.key)
+        }
+        try insertIndex(rid: rid, w.index)
+    }
+
+    func insertIndex(rid: Int64, _ ix: SearchIndexRows) throws {
+        let id = SQLValue.int(rid)
+        func opt(_ s: String?) -> SQLValue { s.map { .text($0) } ?? .null }
+        for t in ix.tokens {
+            try run("INSERT INTO idx_token (rid, param, system, code, text) VALUES (?1, ?2, ?3, ?4, ?5)",
+                    [id, .text(t.param), opt(t.system), opt(t.code), opt(t.text)])
+        }
+        for s in ix.strings {
+            try run("INSERT INTO idx_string (rid, param, normalized, exact) VALUES (?1, ?2, ?3, ?4)",
+                    [id, .text(s.param), .text(s.normalized), .text(s.exact)])
+        }
+        for d in ix.dates {
+            try run("INSERT INTO idx_date (rid, param, low, high) VALUES (?1, ?2, ?3, ?4)", [id, .text(d.param), .int(d.low), .int(d.high)])
+        }
+        for x in ix.references {
+            try run("INSERT INTO idx_reference (rid, param, target_type, target_id, url) VALUES (?1, ?2, ?3, ?4, ?5)",
+                    [id, .text(x.param), opt(x.targetType), opt(x.targetId), opt(x.url)])
+        }
+        for n in ix.numbers {
+            try run("INSERT INTO idx_number (rid, param, value) VALUES (?1, ?2, ?3)", [id, .text(n.param), .double(n.value)])
+        }
+        for q in ix.quantities {
+            try run("INSERT INTO idx_quantity (rid, param, value, system, code) VALUES (?1, ?2, ?3, ?4, ?5)",
+                    [id, .text(q.param), .double(q.value), opt(q.system), opt(q.code)])
+        }
+        for u in ix.uris {
+            try run("INSERT INTO idx_uri (rid, param, uri) VALUES (?1, ?2, ?3)", [id, .text(u.param), .text(u.uri)])
+        }
+    }
+}

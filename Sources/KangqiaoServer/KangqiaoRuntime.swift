@@ -1,0 +1,24 @@
+import FHIRCore
+import FHIRStore
+import Logging
+
+/// Wires the layers together for one database: the store backend, the FHIR repository with the R4
+/// validator, indexer and search-parameter registry, and the HTTP dispatcher. `serve`, `import`,
+/// `export` and the tests all start from here, so they run the same checks.
+public struct KangqiaoRuntime: Sendable {
+    public let backend: any StoreBackend
+    public let repository: FHIRRepository
+    public let dispatcher: FHIRDispatcher
+
+    public init(backend: any StoreBackend) {
+        let definitions = R4Support.shared
+        self.backend = backend
+        self.repository = FHIRRepository(
+            backend: backend, checker: definitions.checker, indexer: definitions.indexer, parameters: definitions.parameters)
+        self.dispatcher = FHIRDispatcher(repository: repository, capabilities: definitions.capabilities, validator: definitions.checker)
+    }
+
+    public static func open(_ location: DatabaseLocation, logger: Logger = Logger(label: "kangqiao")) async throws -> KangqiaoRuntime {
+        KangqiaoRuntime(backend: try await location.open(logger: logger))
+    }
+}
