@@ -71,13 +71,14 @@ let package = Package(
             ],
             path: "Benchmarks/KangqiaoBench"
         ),
-        .testTarget(name: "FHIRCoreTests", dependencies: ["FHIRCore"]),
+        .testTarget(name: "FHIRCoreTests", dependencies: ["FHIRCore"], path: coreSnapshot.map { "\($0)/Tests/FHIRCoreTests" }),
         .testTarget(name: "FHIRStoreTests", dependencies: ["FHIRStore", "FHIRCore"]),
         .testTarget(
             name: "KangqiaoServerTests",
             dependencies: [
                 "KangqiaoServer", "FHIRStore", "FHIRCore",
                 .product(name: "HummingbirdTesting", package: "hummingbird"),
+                .product(name: "HTTPTypes", package: "swift-http-types"),
             ]
         ),
     ],

@@ -1,0 +1,106 @@
+import FHIRCore
+import FHIRStore
+import Foundation
+import HTTPTypes
+import Hummingbird
+import HummingbirdTesting
+import KangqiaoServer
+import Testing
+
+/// A response as the tests look at it.
+struct FHIRTestResponse: Sendable {
+    var status: Int
+    var headers: HTTPFields
+    var body: [UInt8]
+
+    var json: JSON { (try? JSONParser.parse(body)) ?? .null }
+    var text: String { String(decoding: body, as: UTF8.self) }
+    func header(_ name: String) -> String? { HTTPField.Name(name).flatMap { headers[$0] } }
+    /// The OperationOutcome's first issue code, for error assertions.
+    var outcomeCode: String? { json["issue"]?.arrayValue?.first?["code"]?.stringValue }
+    var isOperationOutcome: Bool { json["resourceType"]?.stringValue == "OperationOutcome" }
+}
+
+/// Drives the real router (Hummingbird's test client) of a runtime on a fresh database.
+struct FHIRTestClient: Sendable {
+    let client: any TestClientProtocol
+
+    func request(_ method: HTTPRequest.Method, _ path: String, body: String? = nil, headers: [String: String] = [:]) async throws -> FHIRTestResponse {
+        try await request(method, path, bytes: body.map { Array($0.utf8) }, headers: headers)
+    }
+
+    func request(_ method: HTTPRequest.Method, _ path: String, bytes: [UInt8]?, headers: [String: String] = [:]) async throws -> FHIRTestResponse {
+        var fields = HTTPFields()
+        if bytes != nil { fields[.contentType] = "application/fhir+json" }
+        for (k, v) in headers { if let n = HTTPField.Name(k) { fields[n] = v } }
+        return try await client.execute(uri: path, method: method, headers: fields, body: bytes.map { ByteBuffer(bytes: $0) }) { r in
+            FHIRTestResponse(status: Int(r.status.code), headers: r.headers, body: Array(r.body.readableBytesView))
+        }
+    }
+
+    func post(_ path: String, _ json: String, headers: [String: String] = [:]) async throws -> FHIRTestResponse {
+        try await request(.post, path, body: json, headers: headers)
+    }
+    func put(_ path: String, _ json: String, headers: [String: String] = [:]) async throws -> FHIRTestResponse {
+        try await request(.put, path, body: json, headers: headers)
+    }
+    func get(_ path: String, headers: [String: String] = [:]) async throws -> FHIRTestResponse {
+        try await request(.get, path, bytes: nil, headers: headers)
+    }
+    func delete(_ path: String) async throws -> FHIRTestResponse {
+        try await request(.delete, path, bytes: nil)
+    }
+}
+
+enum ServerBackendKind: String, CaseIterable, CustomTestStringConvertible, Sendable {
+    case sqlite, postgres
+    var testDescription: String { rawValue }
+}
+
+/// Runs `body` against the router of a runtime on a fresh database of `kind` (PostgreSQL skipped
+/// unless configured; under CI=true a missing PostgreSQL fails).
+func withFHIRServer(_ kind: ServerBackendKind = .sqlite, _ body: @escaping @Sendable (FHIRTestClient, KangqiaoRuntime) async throws -> Void) async throws {
+    guard let backend = try await TestDatabases.make(kind) else { return }
+    let runtime = KangqiaoRuntime(backend: backend)
+    let app = Application(router: KangqiaoApplication(dispatcher: runtime.dispatcher, configuration: .init()).router())
+    do {
+        try await app.test(.router) { client in try await body(FHIRTestClient(client: client), runtime) }
+    } catch {
+        await backend.close()
+        throw error
+    }
+    await backend.close()
+}
+
+enum TestDatabases {
+    static func make(_ kind: ServerBackendKind) async throws -> (any StoreBackend)? {
+        switch kind {
+        case .sqlite:
+            let path = FileManager.default.temporaryDirectory.appendingPathComponent("kq-server-\(UUID().uuidString)/db.sqlite").path
+            return try await DatabaseLocation.sqlite(path: path).open(logger: .init(label: "test"))
+        case .postgres:
+            guard let url = ProcessInfo.processInfo.environment["KANGQIAO_TEST_POSTGRES_URL"], !url.isEmpty else {
+                if ProcessInfo.processInfo.environment["CI"] == "true" {
+                    Issue.record("CI=true but KANGQIAO_TEST_POSTGRES_URL is not set")
+                }
+                return nil
+            }
+            return try await isolatedPostgres(url: url)
+        }
+    }
+
+    /// A PostgreSQL backend on a schema of its own (wired once the PostgreSQL backend lands).
+    static func isolatedPostgres(url: String) async throws -> any StoreBackend {
+        throw StoreError.database("PostgreSQL not wired into server tests yet")
+    }
+}
+
+/// `../shared` seen from this file.
+enum SharedData {
+    static var root: URL {
+        if let env = ProcessInfo.processInfo.environment["KANGQIAO_SHARED"] { return URL(fileURLWithPath: env) }
+        return URL(fileURLWithPath: #filePath).resolvingSymlinksInPath()
+            .deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+            .appendingPathComponent("shared")
+    }
+}
