@@ -9,8 +9,8 @@ Rerun (from the repository root, Python 3 standard library only):
 
 A dev tool: the product never runs it, it loads the file this writes (`R4Definitions`).
 Inputs (all CC0, HL7 FHIR R4 4.0.1): profiles-resources.json, profiles-types.json,
-search-parameters.json, valuesets.json. The output is minified JSON; its layout is described in
-`Sources/FHIRCore/Definitions/R4Definitions.swift` and below:
+search-parameters.json, valuesets.json, extension-definitions.json.
+The output is minified JSON (about 1 MB) in this layout:
 
   types: {name: {k: kind, a: 1 if abstract, b: base type, re: regex (primitives),
                  e: [element], inv: [invariant]}}
@@ -23,6 +23,7 @@ search-parameters.json, valuesets.json. The output is minified JSON; its layout 
   searchParameters: [{id, n: name, c: code, b: [bases], t: type, x: expression, tg: [targets],
                       m: [modifiers], cmp: [comparators], mo, ma, co: [{c: code, x: expression}]}]
   compartments: {Patient: {ResourceType: [param codes]}, ...}
+  extensions: {url: [value types]}   (the 393 core extensions; [] = complex, nested extensions only)
 """
 
 import argparse
@@ -289,6 +290,20 @@ def compile_search_parameters(resources):
     return out
 
 
+def compile_extensions(definitions):
+    """Core extension url -> the value types it allows; an empty list for complex extensions (nested only)."""
+    out = {}
+    for sd in definitions:
+        if sd["resourceType"] != "StructureDefinition":
+            continue
+        types = []
+        for el in sd["snapshot"]["element"]:
+            if el["path"] == "Extension.value[x]" and el.get("max") != "0":
+                types = [t["code"] for t in el.get("type", [])]
+        out[sd["url"]] = types
+    return out
+
+
 def compile_compartments(resources):
     out = {}
     for r in resources:
@@ -333,7 +348,7 @@ def main():
 
     document = {
         "source": "HL7 FHIR R4 4.0.1 (hl7.fhir.r4.core#4.0.1): profiles-resources.json, profiles-types.json, "
-                  "search-parameters.json, valuesets.json; licence CC0 (FHIR specification content). "
+                  "search-parameters.json, valuesets.json, extension-definitions.json; licence CC0 (FHIR specification content). "
                   "Compiled by scripts/compile-definitions.py.",
         "fhirVersion": "4.0.1",
         "licence": "CC0-1.0",
@@ -341,6 +356,7 @@ def main():
         "valueSets": value_sets_out,
         "searchParameters": compile_search_parameters(search),
         "compartments": compile_compartments(resources),
+        "extensions": compile_extensions(load_bundle(args.definitions, "extension-definitions.json")),
     }
     text = json.dumps(document, ensure_ascii=False, separators=(",", ":"), sort_keys=False)
     with open(args.out, "w", encoding="utf-8") as f:

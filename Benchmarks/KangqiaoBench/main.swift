@@ -1,1 +1,11 @@
-print("bench")
+// KangqiaoBench: measures the hot paths of Kangqiao on this machine.
+//
+//   swift run -c release KangqiaoBench <command> [options]
+//
+// Each benchmark lives in its own file and contributes one `BenchCommand`; add yours to this table.
+
+let commands: [BenchCommand] = [
+    JSONBenchmark.command,
+]
+
+await BenchCommand.main(commands: commands, arguments: Array(CommandLine.arguments.dropFirst()))

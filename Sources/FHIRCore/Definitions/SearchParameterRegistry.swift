@@ -1,0 +1,163 @@
+/// One R4 search parameter (a compiled `SearchParameter` resource).
+public struct SearchParameterDefinition: Sendable, Hashable {
+    /// The search parameter types of R4 (`SearchParameter.type`).
+    public enum ParameterType: String, Sendable, Hashable {
+        case number, date, string, token, reference, composite, quantity, uri, special
+    }
+
+    /// One component of a composite parameter: the component parameter's code and the FHIRPath expression
+    /// evaluated on the composite's focus.
+    public struct Component: Sendable, Hashable {
+        public let code: String
+        public let expression: String
+    }
+
+    /// The id of the SearchParameter resource, e.g. `Patient-gender`, `clinical-patient`.
+    public let id: String
+    public let name: String
+    /// The code used in URLs (`gender`, `_lastUpdated`).
+    public let code: String
+    /// The resource types the parameter applies to (`Resource` and `DomainResource` included).
+    public let base: [String]
+    public let type: ParameterType
+    /// The FHIRPath expression extracting values; covers every base type (`A.x | B.y`). Nil for `_query`-like
+    /// special parameters without one.
+    public let expression: String?
+    /// The resource types a reference parameter may point to.
+    public let targets: [String]
+    public let modifiers: [String]
+    public let comparators: [String]
+    public let multipleOr: Bool?
+    public let multipleAnd: Bool?
+    public let components: [Component]
+
+    /// The canonical URL of the definition.
+    public var url: String { "http://hl7.org/fhir/SearchParameter/" + id }
+
+    init(json: JSON) throws(DefinitionsError) {
+        guard let id = json["id"]?.stringValue, let code = json["c"]?.stringValue,
+            let typeText = json["t"]?.stringValue, let type = ParameterType(rawValue: typeText)
+        else { throw DefinitionsError("search parameter without id, code or valid type") }
+        func strings(_ key: String) -> [String] { (json[key]?.arrayValue ?? []).compactMap(\.stringValue) }
+        func flag(_ key: String) -> Bool? { json[key]?.numberValue.map { $0.text != "0" } }
+        self.id = id
+        self.code = code
+        self.type = type
+        name = json["n"]?.stringValue ?? code
+        base = strings("b")
+        expression = json["x"]?.stringValue
+        targets = strings("tg")
+        modifiers = strings("m")
+        comparators = strings("cmp")
+        multipleOr = flag("mo")
+        multipleAnd = flag("ma")
+        components = (json["co"]?.arrayValue ?? []).compactMap { item in
+            guard let c = item["c"]?.stringValue, let x = item["x"]?.stringValue else { return nil }
+            return Component(code: c, expression: x)
+        }
+    }
+
+    /// The part of `expression` that applies to `resourceType`: the union branches that start with that type
+    /// (or with a base type such as `Resource`). `clinical-patient` for `Observation` →
+    /// `Observation.subject.where(resolve() is Patient)`. Nil when no branch applies.
+    public func expression(for resourceType: String) -> String? {
+        guard let expression else { return nil }
+        if base.count == 1 { return expression }
+        let branches = SearchParameterDefinition.unionBranches(expression).filter { branch in
+            var head = Substring(branch)
+            while head.first == "(" { head = head.dropFirst() }
+            return head.hasPrefix(resourceType + ".") || head.hasPrefix(resourceType + " ")
+                || head == Substring(resourceType)
+        }
+        return branches.isEmpty ? nil : branches.joined(separator: " | ")
+    }
+
+    /// Splits a FHIRPath expression at its top-level `|` operators (outside parentheses and strings).
+    static func unionBranches(_ expression: String) -> [String] {
+        var branches: [String] = []
+        var depth = 0
+        var inString = false
+        var current = ""
+        var previous: Character = " "
+        for ch in expression {
+            if inString {
+                if ch == "'" && previous != "\\" { inString = false }
+            } else if ch == "'" {
+                inString = true
+            } else if ch == "(" {
+                depth += 1
+            } else if ch == ")" {
+                depth -= 1
+            } else if ch == "|" && depth == 0 {
+                branches.append(current.trimmingSpaces())
+                current = ""
+                previous = ch
+                continue
+            }
+            current.append(ch)
+            previous = ch
+        }
+        branches.append(current.trimmingSpaces())
+        return branches.filter { !$0.isEmpty }
+    }
+}
+
+extension String {
+    fileprivate func trimmingSpaces() -> String {
+        var s = Substring(self)
+        while let f = s.first, f.isWhitespace { s = s.dropFirst() }
+        while let l = s.last, l.isWhitespace { s = s.dropLast() }
+        return String(s)
+    }
+}
+
+/// The R4 search parameters, looked up by resource type and code. A type's parameters include those of its
+/// bases (`Resource`: `_id`, `_lastUpdated`, `_tag`, `_profile`, `_security`, `_source`; `DomainResource`:
+/// `_text`), so `parameter("_id", for: "Patient")` answers.
+public struct SearchParameterRegistry: Sendable {
+    /// Every parameter, in definition order (1,375 for R4).
+    public let all: [SearchParameterDefinition]
+    let byType: [String: [String: SearchParameterDefinition]]
+    let byID: [String: SearchParameterDefinition]
+
+    /// Builds the registry; `ancestry` maps each concrete resource type to itself and its ancestors.
+    init(json: JSON, ancestry: [String: [String]]) throws(DefinitionsError) {
+        var all: [SearchParameterDefinition] = []
+        for item in json.arrayValue ?? [] {
+            all.append(try SearchParameterDefinition(json: item))
+        }
+        self.all = all
+        var declared: [String: [String: SearchParameterDefinition]] = [:]
+        var byID: [String: SearchParameterDefinition] = [:]
+        for p in all {
+            byID[p.id] = p
+            for b in p.base { declared[b, default: [:]][p.code] = p }
+        }
+        var byType = declared
+        for (type, chain) in ancestry {
+            var merged: [String: SearchParameterDefinition] = [:]
+            for t in chain.reversed() {
+                merged.merge(declared[t] ?? [:]) { _, own in own }
+            }
+            byType[type] = merged
+        }
+        self.byType = byType
+        self.byID = byID
+    }
+
+    /// The parameter `code` applicable to `resourceType` (own or inherited from `Resource`/`DomainResource`).
+    public func parameter(_ code: String, for resourceType: String) -> SearchParameterDefinition? {
+        byType[resourceType]?[code]
+    }
+
+    /// Every parameter applicable to `resourceType`, sorted by code.
+    public func parameters(for resourceType: String) -> [SearchParameterDefinition] {
+        (byType[resourceType] ?? [:]).values.sorted { $0.code < $1.code }
+    }
+
+    /// The parameter with the SearchParameter id (`Patient-gender`) or canonical URL.
+    public func parameter(id: String) -> SearchParameterDefinition? {
+        let prefix = "http://hl7.org/fhir/SearchParameter/"
+        return byID[id.hasPrefix(prefix) ? String(id.dropFirst(prefix.count)) : id]
+    }
+}

@@ -1,0 +1,106 @@
+import FHIRCore
+import Foundation
+
+/// Extracts search-index rows from a resource by evaluating every R4 search parameter's FHIRPath
+/// expression (from the compiled registry) and turning each result into rows of its index table.
+/// Expressions are compiled once, at start.
+public final class SearchIndexExtractor: ResourceIndexing, SearchParameterLookup, Sendable {
+    struct CompiledParameter: Sendable {
+        let code: String
+        let type: SearchParameterDefinition.ParameterType
+        let expression: FHIRPathExpression
+    }
+
+    public let definitions: R4Definitions
+    private let byType: [String: [CompiledParameter]]
+    private let compartmentParameters: [String: Set<String>]
+    /// Parameters whose expression the evaluator could not compile (listed, not hidden).
+    public let uncompiled: [(code: String, base: String, error: String)]
+
+    public init(definitions: R4Definitions = .shared) {
+        self.definitions = definitions
+        var byType: [String: [CompiledParameter]] = [:]
+        var cache: [String: FHIRPathExpression] = [:]
+        var failed: [(String, String, String)] = []
+        var compartments: [String: Set<String>] = [:]
+        for type in definitions.resourceTypeNames {
+            var list: [CompiledParameter] = []
+            for p in definitions.searchParameters.parameters(for: type) {
+                guard p.type != .composite, p.type != .special, let source = p.expression(for: type) else { continue }
+                // _id and _lastUpdated live on the resource row itself.
+                if p.code == "_id" || p.code == "_lastUpdated" { continue }
+                if let e = cache[source] {
+                    list.append(CompiledParameter(code: p.code, type: p.type, expression: e))
+                    continue
+                }
+                do {
+                    let e = try FHIRPathExpression(source)
+                    cache[source] = e
+                    list.append(CompiledParameter(code: p.code, type: p.type, expression: e))
+                } catch {
+                    failed.append((p.code, type, "\(error)"))
+                }
+            }
+            byType[type] = list
+            if let params = definitions.patientCompartmentParameters(for: type) { compartments[type] = Set(params) }
+        }
+        self.byType = byType
+        self.compartmentParameters = compartments
+        self.uncompiled = failed
+    }
+
+    // MARK: SearchParameterLookup
+
+    public func parameter(type: String, code: String) -> SearchParameterInfo? {
+        guard let p = definitions.searchParameters.parameter(code, for: type) else { return nil }
+        let kind = SearchParameterInfo.Kind(rawValue: p.type.rawValue) ?? .special
+        return SearchParameterInfo(code: p.code, kind: kind, targets: p.targets)
+    }
+
+    public func isResourceType(_ name: String) -> Bool { definitions.isConcreteResourceType(name) }
+
+    // MARK: ResourceIndexing
+
+    public func indexRows(for resource: JSON, type: String) -> SearchIndexRows {
+        var rows = SearchIndexRows()
+        guard let params = byType[type] else { return rows }
+        for p in params {
+            // A parameter whose expression fails on this resource indexes nothing for it; validation has
+            // already accepted the resource, so this is a gap in the evaluator, not bad data.
+            guard let values = try? p.expression.evaluate(on: resource, model: definitions) else { continue }
+            for v in values { IndexValueConversion.add(v, param: p.code, type: p.type, to: &rows) }
+        }
+        rows.deduplicate()
+        return rows
+    }
+
+    public func compartment(for resource: JSON, type: String) -> String? {
+        if type == "Patient" { return resource["id"]?.stringValue }
+        guard let params = compartmentParameters[type] else { return nil }
+        for p in byType[type] ?? [] where params.contains(p.code) && p.type == .reference {
+            guard let values = try? p.expression.evaluate(on: resource, model: definitions) else { continue }
+            for v in values {
+                if let ref = v.json["reference"]?.stringValue, let (t, id) = IndexValueConversion.localReference(ref), t == "Patient" {
+                    return id
+                }
+            }
+        }
+        return nil
+    }
+}
+
+extension SearchIndexRows {
+    /// Drops repeated rows (a value reached by two expression branches is indexed once).
+    mutating func deduplicate() {
+        func unique<T: Equatable>(_ a: [T]) -> [T] {
+            var out: [T] = []
+            for x in a where !out.contains(x) { out.append(x) }
+            return out
+        }
+        if tokens.count > 1 { tokens = unique(tokens) }
+        if strings.count > 1 { strings = unique(strings) }
+        if references.count > 1 { references = unique(references) }
+        if dates.count > 1 { dates = unique(dates) }
+        if uris.count > 1 { uris = unique(uris) }
+    }
+}
