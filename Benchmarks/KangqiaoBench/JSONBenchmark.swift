@@ -5,7 +5,9 @@ import Foundation
 /// examples, all held in memory first so only parsing and writing are timed.
 ///
 /// Every figure is MB (10^6 bytes) of source documents handled per second, so parse, write and
-/// parse+write are comparable (write output is compact and smaller than the pretty-printed sources).
+/// parse+write are comparable (the written output is compact, slightly smaller than the sources). Each
+/// phase runs over all documents several times; the median run counts, by CPU time of the benchmark
+/// thread (steady on a shared machine) and by wall clock.
 enum JSONBenchmark {
     static let command = BenchCommand(
         name: "json",
@@ -21,7 +23,7 @@ enum JSONBenchmark {
         let iterations = try options.int("--iterations", default: 7)
         let foundationIterations = try options.int("--foundation-iterations", default: 3)
         let folder = options.string("--examples").map { URL(fileURLWithPath: $0) }
-            ?? sharedFolder().appendingPathComponent("testdata/fhir-r4/examples")
+            ?? Bench.sharedFolder().appendingPathComponent("testdata/fhir-r4/examples")
 
         let documents = try loadDocuments(folder)
         if let phase = options.string("--profile") {
@@ -34,7 +36,7 @@ enum JSONBenchmark {
         #if DEBUG
             print("WARNING: debug build; use `swift run -c release KangqiaoBench json` for real figures\n")
         #endif
-        print("JSON benchmark: \(documents.count) files, \(fmt(megabytes)) MB from \(folder.path)")
+        print("JSON benchmark: \(documents.count) files, \(Bench.fmt(megabytes)) MB from \(folder.path)")
         print("machine: \(ProcessInfo.processInfo.activeProcessorCount) cores; \(iterations) iterations (ours), "
               + "\(foundationIterations) (Foundation); median shown\n")
 
@@ -45,19 +47,22 @@ enum JSONBenchmark {
         }
         printTable("MB/s by CPU time of the benchmark thread", megabytes, ours, theirs, \.cpu)
         printTable("MB/s by wall clock", megabytes, ours, theirs, \.wall)
-        print("compact output: Kangqiao \(fmt(Double(ours.outputBytes) / 1e6)) MB"
-              + (theirs.map { ", Foundation \(fmt(Double($0.outputBytes) / 1e6)) MB" } ?? ""))
+        print("compact output: Kangqiao \(Bench.fmt(Double(ours.outputBytes) / 1e6)) MB"
+              + (theirs.map { ", Foundation \(Bench.fmt(Double($0.outputBytes) / 1e6)) MB" } ?? ""))
     }
 
-    static func printTable(_ title: String, _ megabytes: Double, _ ours: Timings, _ theirs: Timings?, _ measure: KeyPath<Timing, Double>) {
-        print("\(pad(title, 44))\n\(pad("", 13)) \(pad("   Kangqiao", 11)) \(pad(" Foundation", 11))   ratio")
+    static func printTable(
+        _ title: String, _ megabytes: Double, _ ours: Timings, _ theirs: Timings?, _ measure: KeyPath<Timing, Double>
+    ) {
+        print(title)
+        print("\(Bench.pad("", 13)) \(Bench.pad("   Kangqiao", 11)) \(Bench.pad(" Foundation", 11))   ratio")
         let rows: [(String, KeyPath<Timings, Timing>)] = [("parse", \.parse), ("write", \.write), ("parse+write", \.parseWrite)]
         for (name, phase) in rows {
             let mine = megabytes / ours[keyPath: phase][keyPath: measure]
             let other = theirs.map { megabytes / $0[keyPath: phase][keyPath: measure] }
-            let f = other.map { fmt($0, width: 11) } ?? pad("", 11)
-            let r = other.map { fmt(mine / $0, 1, width: 6) + "x" } ?? ""
-            print("\(pad(name, 13)) \(fmt(mine, width: 11)) \(f)  \(r)")
+            let f = other.map { Bench.fmt($0, width: 11) } ?? Bench.pad("", 11)
+            let r = other.map { Bench.fmt(mine / $0, 1, width: 6) + "x" } ?? ""
+            print("\(Bench.pad(name, 13)) \(Bench.fmt(mine, width: 11)) \(f)  \(r)")
         }
         print("")
     }
@@ -107,19 +112,21 @@ enum JSONBenchmark {
         var parseWrite: [Timing] = []
         var outputBytes = 0
         for _ in 0..<iterations {
-            parse.append(try timed {
+            parse.append(try Bench.timed {
                 for d in documents { sink &+= try JSONParser.parse(d).objectValue?.count ?? 0 }
             })
-            write.append(timed {
+            write.append(Bench.timed {
                 outputBytes = 0
                 for v in values { outputBytes &+= JSONWriter.bytes(v).count }
             })
-            parseWrite.append(try timed {
+            parseWrite.append(try Bench.timed {
                 for d in documents { sink &+= JSONWriter.bytes(try JSONParser.parse(d)).count }
             })
         }
         if sink == 42 { print("") }  // keeps the optimizer from dropping the work
-        return Timings(parse: median(parse), write: median(write), parseWrite: median(parseWrite), outputBytes: outputBytes)
+        return Timings(
+            parse: Bench.median(parse), write: Bench.median(write), parseWrite: Bench.median(parseWrite),
+            outputBytes: outputBytes)
     }
 
     @inline(never)
@@ -134,20 +141,22 @@ enum JSONBenchmark {
         var parseWrite: [Timing] = []
         var outputBytes = 0
         for _ in 0..<iterations {
-            parse.append(try timed {
+            parse.append(try Bench.timed {
                 for d in documents { sink &+= (try JSONSerialization.jsonObject(with: d) as? [String: Any])?.count ?? 0 }
             })
-            write.append(try timed {
+            write.append(try Bench.timed {
                 outputBytes = 0
                 for v in values { outputBytes &+= try JSONSerialization.data(withJSONObject: v).count }
             })
-            parseWrite.append(try timed {
+            parseWrite.append(try Bench.timed {
                 for d in documents {
                     sink &+= try JSONSerialization.data(withJSONObject: try JSONSerialization.jsonObject(with: d)).count
                 }
             })
         }
         if sink == 42 { print("") }
-        return Timings(parse: median(parse), write: median(write), parseWrite: median(parseWrite), outputBytes: outputBytes)
+        return Timings(
+            parse: Bench.median(parse), write: Bench.median(write), parseWrite: Bench.median(parseWrite),
+            outputBytes: outputBytes)
     }
 }

@@ -16,6 +16,8 @@ struct Serve: AsyncParsableCommand {
         var logger = Logger(label: "kangqiao")
         logger.logLevel = Environment.value("KANGQIAO_LOG_LEVEL").flatMap { Logger.Level(rawValue: $0) } ?? .info
         let location = try DatabaseLocation(db.location)
+        // Opening the runtime loads the definitions and compiles every search and invariant expression,
+        // so the first request does not pay for it.
         let runtime = try await KangqiaoRuntime.open(location, logger: logger)
         let configuration = KangqiaoApplication.Configuration(
             host: host ?? Environment.value("KANGQIAO_HOST") ?? "127.0.0.1",

@@ -122,6 +122,14 @@ struct FHIRPathTests {
             #expect(throws: FHIRPathError.self) { try FHIRPathExpression(source) }
         }
         #expect(throws: FHIRPathError.self) { try FHIRPathExpression("name.frobnicate()") }
+        #expect(throws: FHIRPathError.self) { try FHIRPathExpression(String(repeating: "(", count: 100_000)) }
+        #expect(throws: FHIRPathError.self) { try FHIRPathExpression(String(repeating: "1 + ", count: 50_000) + "1") }
+        #expect(throws: FHIRPathError.self) { try FHIRPathExpression(String(repeating: "-", count: 50_000) + "1") }
+        let none: JSON = ["resourceType": "Basic"]
+        for source in ["9223372036854775807 + 1", "(-9223372036854775807 - 1) div -1", "'abc'.substring(1, 9223372036854775807)",
+                       "@2020-01-01 + 9223372036854775807 days", "1 'm99999999' = 1 'm'", "(-9223372036854775807 - 1).abs()"] {
+            _ = try? FHIRPathExpression(source).evaluate(on: none, model: FHIRPathTests.model)
+        }
         let e = try FHIRPathExpression("Patient.name.single()")
         let patient: JSON = ["resourceType": "Patient", "name": [["family": "a"], ["family": "b"]]]
         #expect(throws: FHIRPathError.self) { try e.evaluate(on: patient, model: FHIRPathTests.model) }

@@ -18,7 +18,9 @@ struct JSONFuzzTests {
         }
     }
 
-    static let interesting: [UInt8] = Array(#"{}[],:"\/ -+.eE0123456789tfnu"#.utf8) + [0x00, 0x1F, 0x7F, 0x80, 0xBF, 0xC0, 0xC3, 0xE0, 0xED, 0xF0, 0xF4, 0xFF]
+    /// Bytes worth inserting: JSON syntax, and bytes that are invalid or special in strings and UTF-8.
+    static let interesting: [UInt8] = Array(#"{}[],:"\/ -+.eE0123456789tfnu"#.utf8)
+        + [0x00, 0x1F, 0x7F, 0x80, 0xBF, 0xC0, 0xC3, 0xE0, 0xED, 0xF0, 0xF4, 0xFF]
 
     static func mutate(_ doc: [UInt8], _ rng: inout Random) -> [UInt8] {
         var d = doc
@@ -42,8 +44,11 @@ struct JSONFuzzTests {
     @Test("mutated documents are parsed or refused, never crash, and what parses round-trips")
     func mutations() throws {
         let seeds: [[UInt8]] = [
-            Array(#"{"resourceType":"Observation","valueQuantity":{"value":1.50,"unit":"mg"},"note":[{"text":"a\"b\\c\n\u00e9\ud83d\ude00 中文"}],"ok":true,"x":null,"n":[-0,1e-3,12345678901234567890]}"#.utf8),
-            Array("{\n  \"a\": [\n    1,\n    {\n      \"longer key name\": \"longer value that spans a few words\"\n    }\n  ]\n}".utf8),
+            Array(
+                (#"{"resourceType":"Observation","valueQuantity":{"value":1.50,"unit":"mg"},"#
+                    + #""note":[{"text":"a\"b\\c\n\u00e9\ud83d\ude00 中文"}],"ok":true,"x":null,"#
+                    + #""n":[-0,1e-3,12345678901234567890]}"#).utf8),
+            Array("{\n  \"a\": [\n    1,\n    {\n      \"longer key name\": \"a longer value of a few words\"\n    }\n  ]\n}".utf8),
         ]
         var rng = Random(state: 20_240_601)
         var parsed = 0
@@ -63,7 +68,9 @@ struct JSONFuzzTests {
     @Test("mutated R4 examples never crash the parser")
     func mutatedExamples() throws {
         let folder = DefinitionsFixtures.testData.appendingPathComponent("fhir-r4/examples")
-        let names = ["Patient-example.json", "Observation-example.json", "Bundle-bundle-transaction.json", "Questionnaire-3141.json"]
+        let names = [
+            "Patient-example.json", "Observation-example.json", "Bundle-bundle-transaction.json", "Questionnaire-3141.json",
+        ]
         var rng = Random(state: 7)
         for name in names {
             guard let doc = try? DefinitionsFixtures.bytes(folder.appendingPathComponent(name)) else { continue }
@@ -77,7 +84,10 @@ struct JSONFuzzTests {
     }
 
     static func randomString(_ rng: inout Random) -> String {
-        let pieces = ["a", "Z", "0", " ", "\"", "\\", "/", "\n", "\t", "\u{0}", "\u{1F}", "\u{7F}", "é", "中", "😀", "\u{2028}", "\u{FFFD}", "longer-run-of-ascii-text"]
+        let pieces = [
+            "a", "Z", "0", " ", "\"", "\\", "/", "\n", "\t", "\u{0}", "\u{1F}", "\u{7F}", "é", "中", "😀", "\u{2028}", "\u{FFFD}",
+            "longer-run-of-ascii-text",
+        ]
         return (0..<Int.random(in: 0...12, using: &rng)).map { _ in pieces.randomElement(using: &rng)! }.joined()
     }
 

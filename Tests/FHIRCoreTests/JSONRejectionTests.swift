@@ -128,6 +128,15 @@ struct JSONRejectionTests {
         #expect(start.duration(to: clock.now) < .seconds(10))
     }
 
+    @Test("a message quotes at most 64 characters of a member name, control characters escaped")
+    func longNameInMessage() throws {
+        let name = String(repeating: "n", count: 10_000)
+        let error = try #require(throws: JSONParseError.self) { try JSONParser.parse(#"{"\#(name)":1,"\#(name)":2}"#) }
+        #expect(error.message.count < 100 && error.message.hasPrefix("duplicate member name 'nnnn"))
+        let control = try #require(throws: JSONParseError.self) { try JSONParser.parse(#"{"a\u0001":1,"a\u0001":2}"#) }
+        #expect(control.message == #"duplicate member name 'a\u{1}'"#)
+    }
+
     @Test("every prefix of a document is refused, never crashes")
     func truncations() throws {
         let doc = Array(#"{"a":[1.5e-3,true,false,null,"x\u00e9\ud83d\ude00\n",{"b":{}}],"c":"中文"}"#.utf8)

@@ -11,6 +11,7 @@ struct NegativeCorpusTests {
         let what: String
         let expectedStatus: Int
         let acceptableStatuses: [Int]
+        let location: String
         var testDescription: String { file }
     }
 
@@ -25,7 +26,7 @@ struct NegativeCorpusTests {
             else { return nil }
             let acceptable = (item["acceptableStatuses"]?.arrayValue ?? []).compactMap { $0.numberValue?.intValue }
             return Case(file: file, what: item["what"]?.stringValue ?? "", expectedStatus: status,
-                        acceptableStatuses: acceptable)
+                        acceptableStatuses: acceptable, location: item["location"]?.stringValue ?? "")
         }
     }()
 
@@ -66,5 +67,21 @@ struct NegativeCorpusTests {
         }
         print("negative corpus: \(exact)/\(Self.cases.count) with the expected status; others: \(differing)")
         #expect(exact >= Self.cases.count * 3 / 4)
+    }
+
+    @Test("validation errors point at the faulty element the manifest names")
+    func locations() throws {
+        var elsewhere: [String] = []
+        for c in Self.cases where !c.location.hasPrefix("(") {
+            let bytes = try DefinitionsFixtures.bytes(Self.folder.appendingPathComponent(c.file))
+            guard let json = try? JSONParser.parse(bytes) else { continue }
+            let places = ResourceValidator().validate(json).errors.flatMap(\.expression)
+            let wanted = c.location.replacingOccurrences(of: "[x]", with: "")
+            if !places.contains(where: { $0.hasPrefix(wanted) || wanted.hasPrefix($0) }) {
+                elsewhere.append("\(c.file): manifest \(c.location), validator \(places)")
+            }
+        }
+        print("located elsewhere: \(elsewhere)")
+        #expect(elsewhere.count <= 2, "\(elsewhere)")
     }
 }

@@ -230,7 +230,9 @@ public final class R4Definitions: FHIRTypeModel, Sendable {
 
 /// The codes of an enumerable value set, and the code systems they come from.
 public struct ValueSetCodes: Sendable, Hashable {
+    /// The code systems the codes come from.
     public let systems: Set<String>
+    /// The codes of the value set (all systems together).
     public let codes: Set<String>
 
     /// True when `code` is in the value set.

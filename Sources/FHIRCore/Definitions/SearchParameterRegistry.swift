@@ -8,27 +8,36 @@ public struct SearchParameterDefinition: Sendable, Hashable {
     /// One component of a composite parameter: the component parameter's code and the FHIRPath expression
     /// evaluated on the composite's focus.
     public struct Component: Sendable, Hashable {
+        /// The code of the component's own search parameter.
         public let code: String
+        /// The FHIRPath evaluated on the composite's focus.
         public let expression: String
     }
 
     /// The id of the SearchParameter resource, e.g. `Patient-gender`, `clinical-patient`.
     public let id: String
+    /// The parameter's name (usually its code).
     public let name: String
     /// The code used in URLs (`gender`, `_lastUpdated`).
     public let code: String
     /// The resource types the parameter applies to (`Resource` and `DomainResource` included).
     public let base: [String]
+    /// How values are matched (token, reference, date...).
     public let type: ParameterType
     /// The FHIRPath expression extracting values; covers every base type (`A.x | B.y`). Nil for `_query`-like
     /// special parameters without one.
     public let expression: String?
     /// The resource types a reference parameter may point to.
     public let targets: [String]
+    /// The modifiers the definition lists (`missing`, `exact`, `text`...); empty when it lists none.
     public let modifiers: [String]
+    /// The prefixes allowed on values (`eq`, `ge`, `lt`...).
     public let comparators: [String]
+    /// Whether several values may be given as alternatives (`a,b`); nil when unspecified.
     public let multipleOr: Bool?
+    /// Whether the parameter may repeat; nil when unspecified.
     public let multipleAnd: Bool?
+    /// The components of a composite parameter.
     public let components: [Component]
 
     /// The canonical URL of the definition.

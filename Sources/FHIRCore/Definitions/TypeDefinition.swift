@@ -11,6 +11,7 @@ public struct TypeDefinition: Sendable {
 
     /// The type code (`Patient`, `HumanName`, `dateTime`) or, for backbone elements, the path.
     public let name: String
+    /// Resource, data type, primitive or backbone element.
     public let kind: Kind
     /// Abstract types (`Resource`, `DomainResource`, `Element`, `BackboneElement`) have no instances of their own.
     public let isAbstract: Bool
@@ -106,11 +107,15 @@ public struct ElementDefinition: Sendable {
     public let types: [String]
     /// The resource types a `Reference` (or `canonical`) may point to; empty when any.
     public let targetTypes: [String]
+    /// The minimum cardinality (1 or more: the element is required).
     public let min: Int
     /// The maximum cardinality; nil means unbounded (`*`).
     public let max: Int?
+    /// True for `[x]` elements, written with a type suffix in JSON (`valueQuantity`).
     public let isChoice: Bool
+    /// True when the element is part of the summary view (`_summary=true`).
     public let isSummary: Bool
+    /// True when the element changes the meaning of its container (`status`, `active`).
     public let isModifier: Bool
     /// The canonical URL of the value set the element is bound to with strength `required`.
     public let requiredBinding: String?
@@ -150,9 +155,11 @@ public struct ElementDefinition: Sendable {
 
 /// A FHIRPath constraint (invariant) of the definitions, e.g. `ele-1`, `dom-2`, `pat-1`.
 public struct Invariant: Sendable, Hashable {
+    /// Whether breaking the constraint is an error or a warning.
     public enum Severity: String, Sendable, Hashable { case error, warning }
     /// The constraint key, e.g. `dom-2`.
     public let key: String
+    /// Error or warning, as the specification grades the constraint.
     public let severity: Severity
     /// The rule in words, as the specification states it.
     public let human: String
@@ -175,6 +182,7 @@ public struct Invariant: Sendable, Hashable {
 
 /// The definitions file is missing or not in the expected layout (a build defect, not a request error).
 public struct DefinitionsError: Error, Sendable, CustomStringConvertible {
+    /// What is wrong with the definitions.
     public let description: String
     init(_ message: String) { description = "R4 definitions: " + message }
 }

@@ -17,6 +17,31 @@ indirect enum FHIRPathAST: Sendable {
     case binary(FHIRPathBinaryOperator, FHIRPathAST, FHIRPathAST)
 }
 
+extension FHIRPathAST {
+    /// The direct subexpressions.
+    var subexpressions: [FHIRPathAST] {
+        switch self {
+        case .empty, .literal, .this, .index, .total, .externalConstant: return []
+        case .member(let base, _): return base.map { [$0] } ?? []
+        case .call(let base, _, let args): return (base.map { [$0] } ?? []) + args
+        case .typeTest(let base, _, _): return base.map { [$0] } ?? []
+        case .indexer(let a, let b), .binary(_, let a, let b): return [a, b]
+        case .negate(let a): return [a]
+        }
+    }
+
+    /// The height of the tree, measured without recursion (left-leaning operator chains can be long).
+    var depth: Int {
+        var deepest = 0
+        var stack: [(FHIRPathAST, Int)] = [(self, 1)]
+        while let (node, level) = stack.popLast() {
+            deepest = max(deepest, level)
+            for child in node.subexpressions { stack.append((child, level + 1)) }
+        }
+        return deepest
+    }
+}
+
 enum FHIRPathTypeOperation: Sendable {
     case `is`, `as`, ofType
 }

@@ -3,6 +3,7 @@
 /// meaningless: unknown function, wrong argument count, an element that cannot exist) and `execution`
 /// (an input that breaks a rule at run time, such as `single()` on two items).
 public struct FHIRPathError: Error, Sendable, Equatable, CustomStringConvertible {
+    /// The suite's error classes.
     public enum Kind: String, Sendable {
         case syntax, semantic, execution
     }
@@ -12,6 +13,7 @@ public struct FHIRPathError: Error, Sendable, Equatable, CustomStringConvertible
     /// Character offset in the expression source, when known.
     public let position: Int?
 
+    /// An error of `kind`, optionally at a character offset of the source.
     public init(_ kind: Kind, _ message: String, position: Int? = nil) {
         self.kind = kind
         self.message = message

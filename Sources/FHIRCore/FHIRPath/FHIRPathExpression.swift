@@ -17,10 +17,12 @@ public struct FHIRPathExpression: Sendable, CustomStringConvertible {
         self.ast = try FHIRPathParser.parse(source)
     }
 
+    /// The source text.
     public var description: String { source }
 
     /// Evaluates on a resource (a JSON object with `resourceType`). `context` (default: the resource) is
-    /// the input of the expression and `%context`; `%resource` and `%rootResource` are the resource.
+    /// the input of the expression and `%context`; `%resource` is the resource, and so is `%rootResource`
+    /// unless `options.rootResource` names its container.
     /// `contextType` is the FHIR type of `context` (`Extension`, `Patient.contact`, `HumanName`); give it
     /// whenever the context is not a resource, so that choice elements (`value[x]`) can be found.
     /// `variables` become `%name` constants. Throws `FHIRPathError` (`.execution`, or `.semantic` for
@@ -35,20 +37,23 @@ public struct FHIRPathExpression: Sendable, CustomStringConvertible {
     public func evaluate(on resource: JSON, model: any FHIRTypeModel, context: JSON? = nil, contextType: String? = nil,
                          variables: [String: [FHIRPathValue]] = [:], options: FHIRPathOptions) throws -> [FHIRPathValue] {
         let root = FHIRPathValue.resource(resource)
+        let container = options.rootResource.map { FHIRPathValue.resource($0) }
         let contextItem: FHIRPathValue
         if let context {
             contextItem = FHIRPathEvaluator.item(for: context, typeName: contextType, model: model)
         } else {
             contextItem = root
         }
-        return try evaluate(input: [contextItem], resource: root, model: model, variables: variables, options: options)
+        return try evaluate(input: [contextItem], resource: root, rootResource: container, model: model,
+                            variables: variables, options: options)
     }
 
     /// Evaluates on an arbitrary input collection (no resource needed: `1 + 1`, `'a'.upper()`).
-    /// `resource` sets `%resource`/`%rootResource`; `%context` is the input.
-    public func evaluate(input: [FHIRPathValue], resource: FHIRPathValue? = nil, model: any FHIRTypeModel,
-                         variables: [String: [FHIRPathValue]] = [:], options: FHIRPathOptions = FHIRPathOptions()) throws -> [FHIRPathValue] {
-        let env = FHIRPathEnvironment(model: model, resource: resource, rootResource: resource, context: input,
+    /// `resource` sets `%resource` (and `%rootResource` unless given); `%context` is the input.
+    public func evaluate(input: [FHIRPathValue], resource: FHIRPathValue? = nil, rootResource: FHIRPathValue? = nil,
+                         model: any FHIRTypeModel, variables: [String: [FHIRPathValue]] = [:],
+                         options: FHIRPathOptions = FHIRPathOptions()) throws -> [FHIRPathValue] {
+        let env = FHIRPathEnvironment(model: model, resource: resource, rootResource: rootResource ?? resource, context: input,
                                       variables: variables, options: options)
         if options.strict {
             try FHIRPathStrictChecker(model: model).check(ast, inputType: input.count == 1 ? input[0].typeName : nil)
@@ -67,10 +72,11 @@ public struct FHIRPathExpression: Sendable, CustomStringConvertible {
     /// non-boolean item counts as true; several items are an execution error (FHIRPath boolean rules).
     /// R4 invariants are read leniently where the R4 definitions themselves break a FHIRPath rule: dom-3
     /// calls `as()` on many items (later FHIR versions use `ofType()`), so `as()` filters like `ofType()`.
+    /// `rootResource` is the container when `resource` is a contained resource or a Bundle entry.
     public func evaluateBoolean(on resource: JSON, model: any FHIRTypeModel, context: JSON? = nil,
-                                contextType: String? = nil) throws -> Bool? {
+                                contextType: String? = nil, rootResource: JSON? = nil) throws -> Bool? {
         let result = try evaluate(on: resource, model: model, context: context, contextType: contextType,
-                                  options: FHIRPathOptions(asFiltersCollections: true))
+                                  options: FHIRPathOptions(asFiltersCollections: true, rootResource: rootResource))
         return try FHIRPathEvaluator.singletonBoolean(result, what: "the expression result")
     }
 }
@@ -91,10 +97,15 @@ public struct FHIRPathOptions: Sendable {
     /// `as()` on more than one item filters like `ofType()` instead of failing (needed by R4's dom-3;
     /// `evaluateBoolean` turns it on).
     public var asFiltersCollections: Bool
+    /// `%rootResource` when the evaluated resource sits inside another one (a contained resource, a
+    /// Bundle entry); `#id` references resolve among its contained resources. Default: the resource.
+    public var rootResource: JSON?
 
+    /// Default options: lenient mode, the real clock, no trace sink, no resolver.
     public init(strict: Bool = false, now: FHIRDateTime? = nil, trace: (@Sendable (String, [FHIRPathValue]) -> Void)? = nil,
-                resolver: (@Sendable (String) -> JSON?)? = nil, asFiltersCollections: Bool = false) {
+                resolver: (@Sendable (String) -> JSON?)? = nil, asFiltersCollections: Bool = false, rootResource: JSON? = nil) {
         self.asFiltersCollections = asFiltersCollections
+        self.rootResource = rootResource
         self.strict = strict
         self.now = now
         self.trace = trace

@@ -5,16 +5,24 @@ struct FHIRPathParser {
     private let tokens: [FHIRPathToken]
     private var p = 0
 
+    /// Deepest expression tree accepted: evaluation recurses once per level, and evaluations may run on
+    /// threads with small stacks. R4's deepest invariant needs about 20.
+    static let maximumDepth = 100
+
     static func parse(_ source: String) throws(FHIRPathError) -> FHIRPathAST {
         var parser = FHIRPathParser(tokens: try FHIRPathLexer.tokenize(source))
         let ast = try parser.expression(minPrecedence: 0)
         guard case .end = parser.current.kind else {
             throw .syntax("unexpected \(parser.describe(parser.current))", at: parser.current.position)
         }
+        guard ast.depth <= maximumDepth else { throw .syntax("expression nests deeper than \(maximumDepth) levels") }
         return ast
     }
 
     private init(tokens: [FHIRPathToken]) { self.tokens = tokens }
+
+    /// Current recursion depth of the parser itself (parentheses, arguments, unary chains).
+    private var nesting = 0
 
     private var current: FHIRPathToken { tokens[p] }
     private var nextToken: FHIRPathToken { tokens[min(p + 1, tokens.count - 1)] }
@@ -51,6 +59,11 @@ struct FHIRPathParser {
     }
 
     private mutating func expression(minPrecedence: Int) throws(FHIRPathError) -> FHIRPathAST {
+        nesting += 1
+        defer { nesting -= 1 }
+        guard nesting <= FHIRPathParser.maximumDepth else {
+            throw .syntax("expression nests deeper than \(FHIRPathParser.maximumDepth) levels", at: current.position)
+        }
         var left = try unary()
         while true {
             if case .identifier(let word) = current.kind, word == "is" || word == "as", 8 >= minPrecedence {
@@ -70,6 +83,9 @@ struct FHIRPathParser {
         if isSymbol("-") || isSymbol("+") {
             let minus = isSymbol("-")
             p += 1
+            nesting += 1
+            defer { nesting -= 1 }
+            guard nesting <= FHIRPathParser.maximumDepth else { throw .syntax("too many signs", at: current.position) }
             let operand = try unary()
             guard minus else { return operand }
             switch operand {

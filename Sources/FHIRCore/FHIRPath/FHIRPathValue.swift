@@ -1,5 +1,8 @@
 /// One item of a FHIRPath collection: a System value (from a literal or an operation) or an element of
 /// the resource being evaluated.
+///
+/// System values keep FHIRPath semantics (`Decimal` is exact with its precision, dates keep theirs);
+/// `.element` wraps the resource's own JSON with its FHIR type.
 public enum FHIRPathValue: Sendable {
     case boolean(Bool)
     case integer(Int)
@@ -72,6 +75,7 @@ public struct FHIRPathElement: Sendable {
     /// The JSON member name the node was read from (`valueQuantity`, `name`); empty for roots.
     public let name: String
 
+    /// A node with its JSON, FHIR type, `_name` sibling and member name.
     public init(json: JSON, typeName: String, primitiveElement: JSON? = nil, name: String = "") {
         self.json = json
         self.typeName = typeName

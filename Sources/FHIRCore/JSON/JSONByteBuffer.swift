@@ -69,7 +69,7 @@ struct JSONByteBuffer: ~Copyable {
         let n = count
         let source = base
         return [UInt8](unsafeUninitializedCapacity: n) { buf, initialized in
-            if n > 0 { buf.baseAddress!.update(from: source, count: n) }
+            if n > 0 { buf.baseAddress?.update(from: source, count: n) }
             initialized = n
         }
     }

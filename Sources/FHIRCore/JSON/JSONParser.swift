@@ -60,13 +60,16 @@ public struct JSONParser {
     }
 
     /// Parses a caller-owned buffer whose top level must be an object.
-    public static func parseObject(_ buf: UnsafeBufferPointer<UInt8>, maxDepth: Int = defaultMaxDepth) throws(JSONParseError) -> JSONObject {
+    public static func parseObject(
+        _ buf: UnsafeBufferPointer<UInt8>, maxDepth: Int = defaultMaxDepth
+    ) throws(JSONParseError) -> JSONObject {
         let value = try parse(buf, maxDepth: maxDepth)
         guard case .object(let o) = value else {
             var start = 0
             while start < buf.count, [0x20, 0x0A, 0x0D, 0x09, 0xEF, 0xBB, 0xBF].contains(buf[start]) { start += 1 }
             let (line, column) = JSONReader.lineAndColumn(of: start, in: buf)
-            throw JSONParseError(message: "top level is not an object (found \(value.kindName))", offset: start, line: line, column: column)
+            throw JSONParseError(
+                message: "top level is not an object (found \(value.kindName))", offset: start, line: line, column: column)
         }
         return o
     }

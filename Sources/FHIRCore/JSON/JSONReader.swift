@@ -37,6 +37,12 @@ struct JSONReader: ~Copyable {
         return (line, offset - lineStart + 1)
     }
 
+    /// A member name as error messages show it: at most 64 characters, control characters escaped.
+    static func shown(_ name: String) -> String {
+        let short = name.count > 64 ? String(name.prefix(64)) + "…" : name
+        return short.unicodeScalars.map { $0.value < 0x20 ? "\\u{\(String($0.value, radix: 16))}" : String($0) }.joined()
+    }
+
     private func describe(_ c: UInt8) -> String {
         switch c {
         case 0x20..<0x7F: return "'\(String(UnicodeScalar(c)))'"
@@ -124,28 +130,32 @@ struct JSONReader: ~Copyable {
                 var j = keyBase
                 while j < keys.count {
                     if keyPrints[j] == print && keys[j].utf8.elementsEqual(key.utf8) {
-                        throw fail("duplicate member name '\(key)'", at: keyStart)
+                        throw fail("duplicate member name '\(JSONReader.shown(key))'", at: keyStart)
                     }
                     j += 1
                 }
             } else {
-                if manyNames == nil {
-                    var names = Set<Int>(minimumCapacity: 4 * JSONReader.linearNameCheckLimit)
+                var names: Set<Int>
+                if let known = manyNames {
+                    names = known
+                    manyNames = nil  // keeps `names` uniquely referenced, so inserting does not copy it
+                } else {
+                    names = Set(minimumCapacity: 4 * JSONReader.linearNameCheckLimit)
                     for j in keyBase..<keys.count { names.insert(JSONReader.seededHash(keys[j])) }
-                    manyNames = names
                 }
-                if !manyNames!.insert(JSONReader.seededHash(key)).inserted {
+                if !names.insert(JSONReader.seededHash(key)).inserted {
                     // Equal hashes: confirm byte by byte (a true collision of 64-bit seeded hashes is negligible).
                     for j in keyBase..<keys.count where keys[j].utf8.elementsEqual(key.utf8) {
-                        throw fail("duplicate member name '\(key)'", at: keyStart)
+                        throw fail("duplicate member name '\(JSONReader.shown(key))'", at: keyStart)
                     }
                 }
+                manyNames = names
             }
             keys.push(key)
             keyPrints.push(print)
             skipWhitespace()
             guard pos < count, p[pos] == UInt8(ascii: ":") else {
-                throw pos < count ? fail("expected ':' after member name '\(key)'") : fail("unterminated object")
+                throw pos < count ? fail("expected ':' after member name '\(JSONReader.shown(key))'") : fail("unterminated object")
             }
             pos += 1
             skipWhitespace()
@@ -202,7 +212,8 @@ struct JSONReader: ~Copyable {
         var i = pos
         if p[i] == UInt8(ascii: "-") { i += 1 }
         guard i < count, isDigit(p[i]) else {
-            throw fail(i < count && p[i] == UInt8(ascii: "I") ? "Infinity is not a JSON number" : "'-' must be followed by digits", at: start)
+            let infinity = i < count && p[i] == UInt8(ascii: "I")
+            throw fail(infinity ? "Infinity is not a JSON number" : "'-' must be followed by digits", at: start)
         }
         let intStart = i
         if p[i] == UInt8(ascii: "0") {
@@ -229,7 +240,8 @@ struct JSONReader: ~Copyable {
         let text = JSONReader.asciiString(UnsafeBufferPointer(start: p + start, count: i - start))
         // Magnitudes beyond a double are refused: no FHIR consumer can represent them.
         if hasExponent || intDigits > 308, let d = Double(text), !d.isFinite {
-            throw fail("number \(text.count > 40 ? String(text.prefix(40)) + "…" : text) is out of range (overflows a double)", at: start)
+            let shown = text.count > 40 ? String(text.prefix(40)) + "…" : text
+            throw fail("number \(shown) is out of range (overflows a double)", at: start)
         }
         return JSONNumber(unchecked: text)
     }
@@ -258,17 +270,8 @@ struct JSONReader: ~Copyable {
         var i = contentStart
         var seen: UInt64 = 0  // OR of all bytes scanned: its high bits say whether anything was non-ASCII
         let n = count
-        // Sixteen bytes a step while none is '"', '\' or a control character (long texts) ...
-        while i &+ 16 <= n {
-            let raw = UnsafeRawPointer(p + i)
-            let a = UInt64(littleEndian: raw.loadUnaligned(as: UInt64.self))
-            let b = UInt64(littleEndian: raw.loadUnaligned(fromByteOffset: 8, as: UInt64.self))
-            if JSONSWAR.specialBytes(a) | JSONSWAR.specialBytes(b) != 0 { break }
-            seen |= a | b
-            i &+= 16
-        }
         while true {
-            // ... then eight at a time to find the one that is.
+            // Eight bytes at a time until one is '"', '\' or a control character.
             while i &+ 8 <= n {
                 let w = UInt64(littleEndian: UnsafeRawPointer(p + i).loadUnaligned(as: UInt64.self))
                 let special = JSONSWAR.specialBytes(w)
@@ -282,7 +285,9 @@ struct JSONReader: ~Copyable {
             guard i < n else { throw fail("unterminated string", at: contentStart - 1) }
             let c = p[i]
             if c == UInt8(ascii: "\"") { break }
-            if c == UInt8(ascii: "\\") { return (try parseEscapedString(contentStart: contentStart, firstEscape: i, seen: seen), true) }
+            if c == UInt8(ascii: "\\") {
+                return (try parseEscapedString(contentStart: contentStart, firstEscape: i, seen: seen), true)
+            }
             if c < 0x20 { throw fail("unescaped control character (\(describe(c))) in string; write it as an escape", at: i) }
             seen |= UInt64(c)
             i &+= 1
@@ -299,7 +304,9 @@ struct JSONReader: ~Copyable {
     /// A string with escapes: first find its end (checking for control characters), then decode it in one
     /// pass into a buffer of the raw length (decoding only shrinks). Pure-ASCII sources decode straight into
     /// the new string's storage; others into scratch memory, then validated as UTF-8.
-    private mutating func parseEscapedString(contentStart: Int, firstEscape: Int, seen prefixSeen: UInt64) throws(JSONParseError) -> String {
+    private mutating func parseEscapedString(
+        contentStart: Int, firstEscape: Int, seen prefixSeen: UInt64
+    ) throws(JSONParseError) -> String {
         var i = firstEscape
         var seen = prefixSeen
         let n = count
@@ -334,7 +341,8 @@ struct JSONReader: ~Copyable {
             var failure: JSONParseError?
             let s = String(unsafeUninitializedCapacity: rawCount) { target in
                 do throws(JSONParseError) {
-                    return try decodeEscapes(from: contentStart, to: end, into: target.baseAddress!)
+                    guard let base = target.baseAddress else { return 0 }  // never: the capacity is at least 2
+                    return try decodeEscapes(from: contentStart, to: end, into: base)
                 } catch {
                     failure = error
                     return 0
@@ -435,7 +443,7 @@ struct JSONReader: ~Copyable {
     @inline(__always) static func asciiString(_ bytes: UnsafeBufferPointer<UInt8>) -> String {
         guard let source = bytes.baseAddress, !bytes.isEmpty else { return "" }
         return String(unsafeUninitializedCapacity: bytes.count) { target in
-            target.baseAddress!.update(from: source, count: bytes.count)
+            target.baseAddress?.update(from: source, count: bytes.count)
             return bytes.count
         }
     }

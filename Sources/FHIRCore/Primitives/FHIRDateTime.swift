@@ -19,6 +19,7 @@ public struct FHIRDateTime: Sendable, Hashable, CustomStringConvertible {
         public static func < (a: Precision, b: Precision) -> Bool { a.rawValue < b.rawValue }
     }
 
+    /// The calendar fields; those below `precision` are at their minimum (month 1, day 1, 0 for time).
     public var year: Int
     public var month: Int
     public var day: Int
@@ -33,6 +34,7 @@ public struct FHIRDateTime: Sendable, Hashable, CustomStringConvertible {
     /// The UTC offset in minutes, nil when the value has no time zone.
     public var timeZoneOffsetMinutes: Int?
 
+    /// A value from its fields; the zone is kept only when the precision includes a time of day.
     public init(year: Int, month: Int = 1, day: Int = 1, hour: Int = 0, minute: Int = 0, second: Int = 0,
                 nanosecond: Int = 0, precision: Precision, fractionDigits: Int = 3, timeZoneOffsetMinutes: Int? = nil) {
         self.year = year
@@ -106,6 +108,7 @@ public struct FHIRDateTime: Sendable, Hashable, CustomStringConvertible {
         return d.cleared()
     }
 
+    /// FHIR text to the value's precision (`2014-03`, `2014-03-05T10:30:00.250+08:00`; UTC as `Z`).
     public var description: String {
         var out = FHIRDateTime.pad(year, 4)
         if precision >= .month { out += "-" + FHIRDateTime.pad(month, 2) }
@@ -247,8 +250,10 @@ public struct FHIRDateTime: Sendable, Hashable, CustomStringConvertible {
 
     // MARK: - Calendar helpers
 
+    /// Gregorian leap years.
     public static func isLeapYear(_ y: Int) -> Bool { (y % 4 == 0 && y % 100 != 0) || y % 400 == 0 }
 
+    /// 28 to 31.
     public static func daysInMonth(year: Int, month: Int) -> Int {
         switch month {
         case 2: return isLeapYear(year) ? 29 : 28
@@ -257,27 +262,14 @@ public struct FHIRDateTime: Sendable, Hashable, CustomStringConvertible {
         }
     }
 
-    /// Days since 1970-01-01 of a civil date (proleptic Gregorian).
+    /// Days since 1970-01-01 of a civil date (proleptic Gregorian), via `InstantFormat`.
     static func days(year: Int, month: Int, day: Int) -> Int {
-        let y = month <= 2 ? year - 1 : year
-        let era = y.floorDiv(400)
-        let yoe = y - era * 400
-        let mp = (month + 9) % 12
-        let doy = (153 * mp + 2) / 5 + day - 1
-        let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy
-        return era * 146_097 + doe - 719_468
+        Int(InstantFormat.days(year: Int64(year), month: Int64(month), day: Int64(day)))
     }
 
-    static func civil(fromDays z0: Int) -> (Int, Int, Int) {
-        let z = z0 + 719_468
-        let era = z.floorDiv(146_097)
-        let doe = z - era * 146_097
-        let yoe = (doe - doe / 1460 + doe / 36524 - doe / 146_096) / 365
-        let doy = doe - (365 * yoe + yoe / 4 - yoe / 100)
-        let mp = (5 * doy + 2) / 153
-        let d = doy - (153 * mp + 2) / 5 + 1
-        let m = mp < 10 ? mp + 3 : mp - 9
-        return (yoe + era * 400 + (m <= 2 ? 1 : 0), m, d)
+    static func civil(fromDays days: Int) -> (Int, Int, Int) {
+        let (y, m, d) = InstantFormat.civil(fromDays: Int64(days))
+        return (Int(y), Int(m), Int(d))
     }
 
     static func pad(_ v: Int, _ width: Int) -> String {

@@ -13,6 +13,7 @@ public struct FHIRDecimal: Sendable, Hashable, Comparable, CustomStringConvertib
     /// The largest scale kept by division and by conversions from `Double`.
     public static let maximumScale = 28
 
+    /// The value `significand / 10^scale` (`FHIRDecimal(significand: 150, scale: 2)` is `1.50`).
     public init(significand: Int128, scale: Int) {
         if scale >= 0 {
             self.significand = significand
@@ -26,6 +27,7 @@ public struct FHIRDecimal: Sendable, Hashable, Comparable, CustomStringConvertib
         }
     }
 
+    /// An integer value (scale 0).
     public init(_ value: Int) {
         significand = Int128(value)
         scale = 0
@@ -90,6 +92,7 @@ public struct FHIRDecimal: Sendable, Hashable, Comparable, CustomStringConvertib
         self = d.trimmingTrailingZeros().rounded(toScale: Swift.min(d.scale, FHIRDecimal.maximumScale))
     }
 
+    /// The number with exactly `scale` digits after the point (`1.50`, `-0.003`, `42`).
     public var description: String {
         let negative = significand < 0
         var digits = String(significand.magnitude)
@@ -102,6 +105,7 @@ public struct FHIRDecimal: Sendable, Hashable, Comparable, CustomStringConvertib
         return negative ? "-" + digits : digits
     }
 
+    /// The nearest `Double` (for math functions only; comparisons stay exact).
     public var doubleValue: Double { Double(description) ?? .nan }
     public var isZero: Bool { significand == 0 }
     public var isNegative: Bool { significand < 0 }
@@ -142,16 +146,19 @@ public struct FHIRDecimal: Sendable, Hashable, Comparable, CustomStringConvertib
         return FHIRDecimal(significand: s, scale: sc)
     }
 
+    /// The exact sum (scale of the finer operand); nil on overflow.
     public func adding(_ other: FHIRDecimal) -> FHIRDecimal? {
         guard let (a, b, s) = FHIRDecimal.aligned(self, other) else { return nil }
         let (r, o) = a.addingReportingOverflow(b)
         return o ? nil : FHIRDecimal(significand: r, scale: s)
     }
 
+    /// The exact difference; nil on overflow.
     public func subtracting(_ other: FHIRDecimal) -> FHIRDecimal? {
         adding(other.negated())
     }
 
+    /// The exact product (scales add up, rounded beyond `maximumScale`); nil on overflow.
     public func multiplying(by other: FHIRDecimal) -> FHIRDecimal? {
         let (r, o) = significand.multipliedReportingOverflow(by: other.significand)
         if !o {
@@ -187,7 +194,9 @@ public struct FHIRDecimal: Sendable, Hashable, Comparable, CustomStringConvertib
                            scale: resultScale)
     }
 
+    /// The value with the opposite sign, same scale.
     public func negated() -> FHIRDecimal { FHIRDecimal(significand: -significand, scale: scale) }
+    /// The absolute value, same scale.
     public var magnitude: FHIRDecimal { significand < 0 ? negated() : self }
 
     public static func == (lhs: FHIRDecimal, rhs: FHIRDecimal) -> Bool {

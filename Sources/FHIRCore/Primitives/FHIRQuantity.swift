@@ -5,10 +5,12 @@
 /// Definite calendar durations equal their UCUM counterparts (`1 week = 7 'd'`); `year` and `month` only
 /// compare with themselves, never with UCUM `a` and `mo`.
 public struct FHIRQuantity: Sendable, Hashable, CustomStringConvertible {
+    /// The amount, with its precision.
     public var value: FHIRDecimal
     /// A UCUM code, or a calendar keyword when `isCalendarKeyword`.
     public var unit: String
 
+    /// A quantity; `unit` is a UCUM code (`mg`, `1`) or a calendar keyword (`days`).
     public init(value: FHIRDecimal, unit: String) {
         self.value = value
         self.unit = unit
@@ -23,6 +25,7 @@ public struct FHIRQuantity: Sendable, Hashable, CustomStringConvertible {
         "millisecond": "ms", "milliseconds": "ms",
     ]
 
+    /// True when the unit is a calendar duration keyword rather than UCUM.
     public var isCalendarKeyword: Bool { FHIRQuantity.calendarKeywords[unit] != nil }
 
     /// FHIRPath text: `4.5 'mg'`, `3 days`.

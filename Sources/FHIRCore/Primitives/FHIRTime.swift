@@ -2,12 +2,14 @@
 /// `14:30:00`, `14:30:00.250`). Compared like `FHIRDateTime`: unknown (`nil`) when the values agree as
 /// far as the coarser one goes but have different precisions.
 public struct FHIRTime: Sendable, Hashable, CustomStringConvertible {
+    /// How much of the time is known; `millisecond` means fractional seconds were given.
     public enum Precision: Int, Sendable, Comparable {
         case hour, minute, second, millisecond
 
         public static func < (a: Precision, b: Precision) -> Bool { a.rawValue < b.rawValue }
     }
 
+    /// The fields; those below `precision` are 0.
     public var hour: Int
     public var minute: Int
     public var second: Int
@@ -15,6 +17,7 @@ public struct FHIRTime: Sendable, Hashable, CustomStringConvertible {
     public var precision: Precision
     public var fractionDigits: Int
 
+    /// A time from its fields.
     public init(hour: Int, minute: Int = 0, second: Int = 0, nanosecond: Int = 0, precision: Precision,
                 fractionDigits: Int = 3) {
         self.hour = hour
@@ -33,6 +36,7 @@ public struct FHIRTime: Sendable, Hashable, CustomStringConvertible {
                   precision: [.hour, .minute, .second, .millisecond][t.precisionLevel], fractionDigits: t.fractionDigits)
     }
 
+    /// `hh:mm:ss.fff` to the value's precision.
     public var description: String {
         var out = FHIRDateTime.pad(hour, 2)
         if precision >= .minute { out += ":" + FHIRDateTime.pad(minute, 2) }

@@ -59,6 +59,7 @@ public struct ResourceValidator: Sendable {
 /// Where a FHIRPath invariant has to be evaluated: the constraint, the node it applies to, the resource
 /// holding that node (`%resource`), the outermost resource (`%rootResource`), and the node's location.
 public struct InvariantSite: Sendable {
+    /// The constraint to evaluate.
     public let invariant: Invariant
     /// The element or resource the invariant is evaluated on (the FHIRPath focus).
     public let node: JSON

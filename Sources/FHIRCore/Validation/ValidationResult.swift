@@ -3,8 +3,8 @@
 /// Two kinds of error: STRUCTURAL ones (the JSON is not a valid R4 resource: unknown elements, wrong JSON
 /// types, bad formats, cardinality, missing required elements; issue codes `structure`, `value`, `required`,
 /// `invalid`, `too-long`) make the request a 400 Bad Request; RULE errors (the structure is sound but an
-/// invariant or a required value set is broken; codes `invariant`, `code-invalid`, `business-rule`) make it
-/// a 422 Unprocessable Entity.
+/// invariant, a required value set or the definition of a core extension is broken; codes `invariant`,
+/// `code-invalid`, `processing`, `business-rule`) make it a 422 Unprocessable Entity.
 public struct ValidationResult: Sendable {
     /// Every finding, errors and warnings, in document order.
     public var issues: [OutcomeIssue]

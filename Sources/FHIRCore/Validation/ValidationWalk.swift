@@ -91,7 +91,7 @@ struct ValidationWalk {
         guard let value = object["resourceType"] else {
             let wrongCase = object.keys.first { $0.lowercased() == "resourcetype" }
             report(.structure, wrongCase.map { "resourceType is missing (found \"\($0)\": member names are case-sensitive)" }
-                ?? "resourceType is missing")
+                ?? "resourceType is missing", at: joined("resourceType"))
             return nil
         }
         guard let name = value.stringValue else {

@@ -80,8 +80,10 @@ public final class PostgresBackend: StoreBackend {
 
     /// Runs `body` on a pooled connection outside any transaction.
     private func withSQL<T: Sendable>(_ body: (PostgresResourceSQL) async throws -> T) async throws -> T {
-        try await PostgresErrors.mapping {
-            try await client.withConnection { conn in try await body(PostgresResourceSQL(connection: conn, logger: logger)) }
+        try await PostgresErrors.settled {
+            try await PostgresErrors.mapping {
+                try await client.withConnection { conn in try await body(PostgresResourceSQL(connection: conn, logger: logger)) }
+            }
         }
     }
 
@@ -118,6 +120,10 @@ public final class PostgresBackend: StoreBackend {
     /// Applies the migrations newer than the recorded `schema_version`, all in one transaction under
     /// an advisory lock, so that servers starting together migrate once.
     public func migrate() async throws {
+        try await PostgresErrors.settled { try await applyMigrations() }
+    }
+
+    private func applyMigrations() async throws {
         try await inTransaction { sql in
             _ = try await sql.rows(AdvisoryLockStatement(key: "migrate"))
             try await sql.execute("CREATE TABLE IF NOT EXISTS schema_version (version INTEGER NOT NULL)")
@@ -166,15 +172,32 @@ public final class PostgresBackend: StoreBackend {
         try await withSQL { try await $0.count(query) }
     }
 
+    /// Runs `body` in one transaction. When the server aborts it for a deadlock with another
+    /// transaction (two bundles creating the same resources in opposite orders — SQLite would have
+    /// run them one after the other), the body runs again, at most `maxAttempts` times in all; so a
+    /// body must not have effects outside the transaction.
     public func write<T: Sendable>(_ body: @escaping @Sendable (any StoreTransaction) async throws -> T) async throws -> T {
-        try await inTransaction { sql in
-            let tx = PostgresTransaction(sql: sql)
-            let value = try await body(tx)
-            // The body caught a statement error and went on: the server has aborted the transaction.
-            if let failure = tx.firstFailure { throw failure }
-            return value
+        var attempt = 1
+        while true {
+            do {
+                return try await inTransaction { sql in
+                    let tx = PostgresTransaction(sql: sql)
+                    let value = try await body(tx)
+                    // The body caught a statement error and went on: the server has aborted the transaction.
+                    if let failure = tx.firstFailure { throw failure }
+                    return value
+                }
+            } catch let failure as PostgresTransientFailure where attempt < Self.maxAttempts {
+                logger.debug("running an aborted transaction again", metadata: ["attempt": "\(attempt)", "cause": "\(failure.message)"])
+                attempt += 1
+            } catch {
+                throw PostgresErrors.settle(error)
+            }
         }
     }
+
+    /// How often `write` runs a body that the server aborted for a deadlock.
+    static let maxAttempts = 3
 
     /// Stops the pool; waits until its connections are closed.
     public func close() async {

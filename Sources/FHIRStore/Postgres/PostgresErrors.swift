@@ -4,10 +4,31 @@ import PostgresNIO
 /// `StoreError.versionConflict`; this remains as the backstop the write path maps the same way.
 struct PostgresUniqueViolation: Error {}
 
+/// The server aborted a transaction because of concurrent ones (deadlock, serialization failure);
+/// running it again normally succeeds. `PostgresBackend.write` retries; elsewhere it becomes
+/// `StoreError.database`.
+struct PostgresTransientFailure: Error {
+    let message: String
+}
+
 /// Maps what postgres-nio throws to the store's errors: a message that says what failed, with the
 /// SQLSTATE, and never the query's bound values (they may hold patient data).
 enum PostgresErrors {
     static let uniqueViolation = "23505"
+    static let transient: Set<String> = ["40P01", "40001"]  // deadlock_detected, serialization_failure
+
+    /// Runs `body` and turns the errors meant for the write path into `StoreError`s.
+    static func settled<T>(_ body: () async throws -> T) async throws -> T {
+        do { return try await body() } catch { throw settle(error) }
+    }
+
+    static func settle(_ error: any Error) -> any Error {
+        switch error {
+        case let failure as PostgresTransientFailure: return StoreError.database(failure.message)
+        case is PostgresUniqueViolation: return StoreError.database("PostgreSQL 23505: unique violation")
+        default: return error
+        }
+    }
 
     static func mapping<T>(_ body: () async throws -> T) async throws -> T {
         do {
@@ -36,6 +57,6 @@ enum PostgresErrors {
         // The detail is left out: for constraint failures it quotes the row, which may be patient data.
         var message = "PostgreSQL \(state): \(info[.message] ?? "error")"
         if let table = info[.tableName] { message += " [table \(table)]" }
-        return StoreError.database(message)
+        return transient.contains(state) ? PostgresTransientFailure(message: message) : StoreError.database(message)
     }
 }

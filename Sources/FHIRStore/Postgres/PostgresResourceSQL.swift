@@ -102,14 +102,7 @@ struct PostgresResourceSQL {
         return try PostgresErrors.decoding { Int(try row.decode(Int64.self)) }
     }
 
-    func matchingKeys(_ q: StoreQuery, limit: Int) async throws -> [ResourceKey] {
-        let (sql, binds) = Self.keysStatement(q, limit: limit)
-        return try await rows(sql, binds).map { row in
-            let (type, id) = try PostgresErrors.decoding { try row.decode((String, String).self) }
-            return ResourceKey(type: type, id: id)
-        }
-    }
-
+    /// The conditional-interaction lookup (`PostgresTransaction.matchingKeys` locks on its text first).
     static func keysStatement(_ q: StoreQuery, limit: Int) -> (sql: String, binds: [SQLValue]) {
         var builder = SQLSearchBuilder(dialect: .postgres)
         let sql = builder.keysStatement(q, limit: limit)

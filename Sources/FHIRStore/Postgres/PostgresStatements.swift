@@ -101,11 +101,11 @@ struct AdvisoryLockStatement: PostgresPreparedStatement {
 /// Upserts the current rows of a batch of resources (one element of each array per resource, no
 /// resource twice) and appends their versions to the history, in one statement.
 ///
-/// Answers one row per resource (`versioned` false) with its row id and whether the row existed
+/// Answers one row of parallel arrays: each resource's row id, key and whether the row existed
 /// before (`xmax` is non-zero on a row that `ON CONFLICT DO UPDATE` replaced, zero on a fresh insert;
-/// only replaced rows can have index rows to delete), and one row per history row written
-/// (`versioned` true). A resource without the latter already had that version: a conflict, after
-/// which the transaction must roll back (its current row was overwritten).
+/// only replaced rows can have index rows to delete), and the row ids whose version was written. A
+/// resource missing from the latter already had that version: a conflict, after which the
+/// transaction must roll back (its current row was overwritten).
 struct UpsertResourcesStatement: PostgresPreparedStatement {
     static let sql = """
         WITH up AS (
@@ -121,10 +121,17 @@ struct UpsertResourcesStatement: PostgresPreparedStatement {
             ON CONFLICT (rid, version_id) DO NOTHING
             RETURNING rid
         )
-        SELECT rid, res_type, res_id, replaced, false FROM up
-        UNION ALL SELECT rid, '', '', false, true FROM history
+        SELECT array_agg(rid), array_agg(res_type), array_agg(res_id), array_agg(replaced),
+            (SELECT array_agg(rid) FROM history)
+        FROM up
         """
-    typealias Row = (rid: Int64, key: ResourceKey, replaced: Bool, versioned: Bool)
+
+    struct Row {
+        var rids: [Int64]
+        var keys: [ResourceKey]
+        var replaced: [Bool]
+        var versioned: Set<Int64>
+    }
 
     var types: [String] = []
     var ids: [String] = []
@@ -163,8 +170,9 @@ struct UpsertResourcesStatement: PostgresPreparedStatement {
     }
 
     func decodeRow(_ row: PostgresRow) throws -> Row {
-        let (rid, type, id, replaced, versioned) = try row.decode((Int64, String, String, Bool, Bool).self)
-        return (rid, ResourceKey(type: type, id: id), replaced, versioned)
+        let (rids, types, ids, replaced, versioned) = try row.decode(([Int64]?, [String]?, [String]?, [Bool]?, [Int64]?).self)
+        let keys = zip(types ?? [], ids ?? []).map { ResourceKey(type: $0, id: $1) }
+        return Row(rids: rids ?? [], keys: keys, replaced: replaced ?? [], versioned: Set(versioned ?? []))
     }
 }
 

@@ -17,8 +17,9 @@ final class PostgresTransaction: StoreTransaction {
     static let maxBatch = 2_000
 
     let sql: PostgresResourceSQL
-    /// The first error a statement raised. PostgreSQL has then aborted the transaction: later
-    /// statements are refused and `write` rolls back even if the body swallowed the error.
+    /// The first error a statement raised. The transaction is spoiled after it (the server aborted
+    /// it, or a version conflict left a current row overwritten): later statements are refused and
+    /// `write` rolls back even if the body swallowed the error.
     private let failure = Mutex<(any Error)?>(nil)
 
     init(sql: PostgresResourceSQL) { self.sql = sql }
@@ -76,20 +77,22 @@ final class PostgresTransaction: StoreTransaction {
     }
 
     private func putBatch(_ writes: ArraySlice<ResourceWrite>) async throws {
-        let rows: [UpsertResourcesStatement.Row]
+        let upserted: UpsertResourcesStatement.Row?
         do {
-            rows = try await sql.rows(UpsertResourcesStatement(writes))
+            upserted = try await sql.rows(UpsertResourcesStatement(writes)).first
         } catch is PostgresUniqueViolation {
             // Not expected (the statement skips existing versions and reports them), kept as a backstop.
             throw StoreError.versionConflict(writes.first?.record.key ?? ResourceKey(type: "", id: ""))
         }
-        let versioned = Set(rows.lazy.filter(\.versioned).map(\.rid))
+        guard let upserted, upserted.rids.count == upserted.keys.count, upserted.rids.count == upserted.replaced.count else {
+            throw StoreError.database("PostgreSQL: the resource upsert answered no row ids")
+        }
         var rids: [ResourceKey: Int64] = [:]
         var index = ReplaceIndexRowsStatement()
-        for row in rows where !row.versioned {
-            guard versioned.contains(row.rid) else { throw StoreError.versionConflict(row.key) }
-            rids[row.key] = row.rid
-            if row.replaced { index.replacedRids.append(row.rid) }
+        for (i, rid) in upserted.rids.enumerated() {
+            guard upserted.versioned.contains(rid) else { throw StoreError.versionConflict(upserted.keys[i]) }
+            rids[upserted.keys[i]] = rid
+            if upserted.replaced[i] { index.replacedRids.append(rid) }
         }
         for w in writes {
             guard let rid = rids[w.record.key] else {

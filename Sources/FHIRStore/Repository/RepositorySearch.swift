@@ -3,6 +3,11 @@ import FHIRCore
 extension FHIRRepository {
     /// Compiles a query string (as in If-None-Exist or a conditional URL) into a store query.
     public func searchQuery(type: String, queryString: String) throws -> StoreQuery {
+        var queryString = queryString
+        // Clients often write the condition as a relative URL: `Patient?identifier=...`.
+        if let q = queryString.firstIndex(of: "?"), !queryString[..<q].contains("=") {
+            queryString = String(queryString[queryString.index(after: q)...])
+        }
         let compiler = SearchCompiler(type: type, parameters: parameters, lenient: false)
         let compiled = try compiler.compile(SearchRequest.pairs(queryString), defaultCount: settings.defaultPageSize, maxCount: settings.maxPageSize)
         guard !compiled.query.filters.isEmpty else {
