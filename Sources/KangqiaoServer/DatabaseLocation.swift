@@ -28,8 +28,7 @@ public enum DatabaseLocation: Sendable, Equatable {
         case .sqlite(let path):
             backend = try SQLiteBackend(path: path)
         case .postgres(let url):
-            _ = url
-            throw DatabaseLocationError(text: "postgres backend not wired yet")
+            backend = try await PostgresBackend.connect(url: url, logger: logger)
         }
         try await backend.migrate()
         return backend

@@ -44,10 +44,10 @@ func withBackend(_ kind: BackendKind, _ body: (any StoreBackend) async throws ->
     do {
         try await body(backend)
     } catch {
-        await backend.close()
+        await discard(backend)
         throw error
     }
-    await backend.close()
+    await discard(backend)
 }
 
 /// A store record for `type/id` at `version` with a small JSON body.

@@ -1,6 +1,14 @@
 @testable import FHIRStore
 
-/// A PostgreSQL backend whose tables no other test sees (wired to PostgresBackend once it lands).
+/// A PostgreSQL backend on a schema of its own (dropped by `withBackend` when the test ends), so tests
+/// run in parallel on one database.
 func makeIsolatedPostgresBackend(url: String) async throws -> any StoreBackend {
-    throw StoreError.database("PostgreSQL backend not wired into the contract tests yet")
+    let schema = "kq_test_" + String(UInt64.random(in: 0...UInt64.max), radix: 36)
+    return try await PostgresBackend.connect(url: url, poolSize: 4, schema: schema)
+}
+
+/// Drops the test's schema when `backend` is a PostgreSQL one.
+func discard(_ backend: any StoreBackend) async {
+    if let pg = backend as? PostgresBackend { try? await pg.dropSchema() }
+    await backend.close()
 }

@@ -1,5 +1,5 @@
 import FHIRCore
-import FHIRStore
+@testable import FHIRStore
 import Foundation
 import HTTPTypes
 import Hummingbird
@@ -66,10 +66,10 @@ func withFHIRServer(_ kind: ServerBackendKind = .sqlite, _ body: @escaping @Send
     do {
         try await app.test(.router) { client in try await body(FHIRTestClient(client: client), runtime) }
     } catch {
-        await backend.close()
+        await TestDatabases.discard(backend)
         throw error
     }
-    await backend.close()
+    await TestDatabases.discard(backend)
 }
 
 enum TestDatabases {
@@ -89,9 +89,17 @@ enum TestDatabases {
         }
     }
 
-    /// A PostgreSQL backend on a schema of its own (wired once the PostgreSQL backend lands).
+    /// A PostgreSQL backend on a fresh schema of its own, so tests run in parallel on one database.
     static func isolatedPostgres(url: String) async throws -> any StoreBackend {
-        throw StoreError.database("PostgreSQL not wired into server tests yet")
+        let schema = "kq_test_" + String(UInt64.random(in: 0...UInt64.max), radix: 36)
+        let backend = try await PostgresBackend.connect(url: url, poolSize: 4, schema: schema)
+        try await backend.migrate()
+        return backend
+    }
+
+    static func discard(_ backend: any StoreBackend) async {
+        if let pg = backend as? PostgresBackend { try? await pg.dropSchema() }
+        await backend.close()
     }
 }
 
