@@ -71,4 +71,32 @@ struct ErrorResponseTests {
             #expect(system?.contains("transaction") == true)
         }
     }
+
+    @Test("a body over the configured limit is refused with 413 and nothing is stored")
+    func bodyTooLarge() async throws {
+        try await withFHIRServer(configuration: .init(maxBodyBytes: 1_000)) { fhir, _ in
+            let big = #"{"resourceType":"Patient","name":[{"text":"\#(String(repeating: "x", count: 2_000))"}]}"#
+            let r = try await fhir.post("/fhir/Patient", big)
+            #expect(r.status == 413)
+            #expect(r.outcomeCode == "too-long")
+            #expect(try await fhir.get("/fhir/Patient?_total=accurate").json["total"] == 0)
+        }
+    }
+
+    @Test("an invalid element is a 400 whose expression names it; a broken invariant is a 422")
+    func expressionsPointAtTheElement() async throws {
+        try await withFHIRServer { fhir, _ in
+            let bad = try await fhir.post("/fhir/Patient", #"{"resourceType":"Patient","birthDate":"1980-02-30"}"#)
+            #expect(bad.status == 400)
+            #expect(bad.json["issue"]?.arrayValue?.first?["expression"]?.arrayValue?.first?.stringValue == "Patient.birthDate")
+            let unknown = try await fhir.post("/fhir/Patient", #"{"resourceType":"Patient","nickname":"x"}"#)
+            #expect(unknown.status == 400)
+            #expect(unknown.json["issue"]?.arrayValue?.first?["expression"]?.arrayValue?.first?.stringValue == "Patient.nickname")
+            // ext-1: an extension must have a value or nested extensions, not both.
+            let invariant = try await fhir.post("/fhir/Patient",
+                #"{"resourceType":"Patient","extension":[{"url":"http://example.org/x","valueString":"a","extension":[{"url":"y","valueString":"b"}]}]}"#)
+            #expect(invariant.status == 422)
+            #expect(invariant.outcomeCode == "invariant")
+        }
+    }
 }

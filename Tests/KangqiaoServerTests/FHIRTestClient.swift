@@ -59,10 +59,13 @@ enum ServerBackendKind: String, CaseIterable, CustomTestStringConvertible, Senda
 
 /// Runs `body` against the router of a runtime on a fresh database of `kind` (PostgreSQL skipped
 /// unless configured; under CI=true a missing PostgreSQL fails).
-func withFHIRServer(_ kind: ServerBackendKind = .sqlite, _ body: @escaping @Sendable (FHIRTestClient, KangqiaoRuntime) async throws -> Void) async throws {
+func withFHIRServer(
+    _ kind: ServerBackendKind = .sqlite, configuration: KangqiaoApplication.Configuration = .init(),
+    _ body: @escaping @Sendable (FHIRTestClient, KangqiaoRuntime) async throws -> Void
+) async throws {
     guard let backend = try await TestDatabases.make(kind) else { return }
     let runtime = KangqiaoRuntime(backend: backend)
-    let app = Application(router: KangqiaoApplication(dispatcher: runtime.dispatcher, configuration: .init()).router())
+    let app = Application(router: KangqiaoApplication(dispatcher: runtime.dispatcher, configuration: configuration).router())
     do {
         try await app.test(.router) { client in try await body(FHIRTestClient(client: client), runtime) }
     } catch {

@@ -223,4 +223,23 @@ struct RESTInteractionTests {
             #expect(lenient.json["total"] == 1)
         }
     }
+
+    @Test("Patient/$everything returns the patient and exactly the resources of their compartment", arguments: ServerBackendKind.allCases)
+    func everything(kind: ServerBackendKind) async throws {
+        try await withFHIRServer(kind) { fhir, _ in
+            _ = try await fhir.put("/fhir/Patient/e1", #"{"resourceType":"Patient","id":"e1"}"#)
+            _ = try await fhir.put("/fhir/Patient/e2", #"{"resourceType":"Patient","id":"e2"}"#)
+            _ = try await fhir.put("/fhir/Observation/o1", #"{"resourceType":"Observation","id":"o1","status":"final","code":{"text":"bp"},"subject":{"reference":"Patient/e1"}}"#)
+            _ = try await fhir.put("/fhir/Condition/c1", #"{"resourceType":"Condition","id":"c1","subject":{"reference":"Patient/e1"}}"#)
+            _ = try await fhir.put("/fhir/Observation/o2", #"{"resourceType":"Observation","id":"o2","status":"final","code":{"text":"bp"},"subject":{"reference":"Patient/e2"}}"#)
+            let r = try await fhir.get("/fhir/Patient/e1/$everything")
+            #expect(r.status == 200)
+            let ids = r.json["entry"]?.arrayValue?.compactMap { e -> String? in
+                guard let t = e["resource"]?["resourceType"]?.stringValue, let id = e["resource"]?["id"]?.stringValue else { return nil }
+                return "\(t)/\(id)"
+            }.sorted()
+            #expect(ids == ["Condition/c1", "Observation/o1", "Patient/e1"])
+            #expect(try await fhir.get("/fhir/Patient/nobody/$everything").status == 404)
+        }
+    }
 }

@@ -116,7 +116,28 @@ actor SQLiteWriter {
     /// Upper bound of transactions per commit, to bound the latency of the first one in a group.
     private let maxGroup = 256
 
+    /// The fsync of a commit takes milliseconds; it runs on a thread of its own so that the two
+    /// cooperative threads keep parsing, validating and indexing the next group meanwhile.
+    private let commitQueue = DispatchQueue(label: "kangqiao.sqlite.commit")
+
     init(connection: SQLiteConnection) { conn = connection }
+
+    /// COMMIT (or ROLLBACK after a failed commit) on `commitQueue`. While it runs, new jobs only queue up:
+    /// `draining` stays set, so nothing else touches the connection.
+    private func commitOffThePool() async -> Error? {
+        let conn = self.conn
+        return await withCheckedContinuation { (done: CheckedContinuation<Error?, Never>) in
+            commitQueue.async {
+                do {
+                    try conn.execute("COMMIT")
+                    done.resume(returning: nil)
+                } catch {
+                    try? conn.execute("ROLLBACK")
+                    done.resume(returning: error)
+                }
+            }
+        }
+    }
 
     func migrate() throws {
         try conn.execute("CREATE TABLE IF NOT EXISTS schema_version (version INTEGER NOT NULL)")
@@ -185,11 +206,7 @@ actor SQLiteWriter {
                     answers.append(answer)
                 }
             }
-            var commitError: Error?
-            do { try conn.execute("COMMIT") } catch {
-                commitError = error
-                try? conn.execute("ROLLBACK")
-            }
+            let commitError = await commitOffThePool()
             for answer in answers { answer(commitError) }
         }
         draining = false
