@@ -99,17 +99,9 @@ enum ExternalValidator {
             }
             return
         }
-        let p = Process()
-        p.executableURL = tool
-        p.arguments = [directory.path]
-        let pipe = Pipe()
-        p.standardOutput = pipe
-        p.standardError = pipe
-        try p.run()
-        let text = String(decoding: pipe.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
-        p.waitUntilExit()
+        let (status, text) = try runProgram(tool, [directory.path])
         let last = text.split(separator: "\n").last.map(String.init) ?? ""
         print("fhir-validate \(directory.lastPathComponent): \(last)")
-        #expect(p.terminationStatus == 0, "fhir-validate: \(text.suffix(2000))", sourceLocation: sourceLocation)
+        #expect(status == 0, "fhir-validate: \(text.suffix(2000))", sourceLocation: sourceLocation)
     }
 }

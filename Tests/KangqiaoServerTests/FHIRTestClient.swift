@@ -115,3 +115,17 @@ enum SharedData {
             .appendingPathComponent("shared")
     }
 }
+
+/// Runs a program to completion and answers its exit status and combined output.
+func runProgram(_ executable: URL, _ arguments: [String]) throws -> (status: Int32, output: String) {
+    let p = Process()
+    p.executableURL = executable
+    p.arguments = arguments
+    let pipe = Pipe()
+    p.standardOutput = pipe
+    p.standardError = pipe
+    try p.run()
+    let text = String(decoding: pipe.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+    p.waitUntilExit()
+    return (p.terminationStatus, text)
+}

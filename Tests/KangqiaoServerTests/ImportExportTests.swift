@@ -7,16 +7,7 @@ import Testing
 @Suite("Import and export commands", .serialized)
 struct ImportExportTests {
     static func run(_ arguments: [String]) throws -> (status: Int32, output: String) {
-        let p = Process()
-        p.executableURL = try #require(DurabilityTests.binary, "build the kangqiao executable first")
-        p.arguments = arguments
-        let pipe = Pipe()
-        p.standardOutput = pipe
-        p.standardError = pipe
-        try p.run()
-        let text = String(decoding: pipe.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
-        p.waitUntilExit()
-        return (p.terminationStatus, text)
+        try runProgram(try #require(DurabilityTests.binary, "build the kangqiao executable first"), arguments)
     }
 
     @Test("the synthetic NDJSON and transaction bundles import, and export again as valid NDJSON")

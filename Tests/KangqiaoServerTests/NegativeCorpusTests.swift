@@ -76,15 +76,8 @@ struct NegativeCorpusTests {
     func commandLineValidate() throws {
         let binary = try #require(DurabilityTests.binary)
         let files = try Self.cases().map { Self.folder.appendingPathComponent($0.file).path }
-        let p = Process()
-        p.executableURL = binary
-        p.arguments = ["validate"] + files
-        let out = Pipe()
-        p.standardOutput = out
-        try p.run()
-        let text = String(decoding: out.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
-        p.waitUntilExit()
-        #expect(p.terminationStatus == 1)
+        let (status, text) = try runProgram(binary, ["validate"] + files)
+        #expect(status == 1)
         #expect(text.hasSuffix("0 valid, \(files.count) invalid\n"), "\(text.suffix(200))")
     }
 }
