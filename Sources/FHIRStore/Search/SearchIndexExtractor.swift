@@ -12,6 +12,9 @@ public final class SearchIndexExtractor: ResourceIndexing, SearchParameterLookup
     }
 
     public let definitions: R4Definitions
+    /// R4's search expressions apply `as` to collections (`(Medication.ingredient.item as Reference)`);
+    /// later FHIR versions say `ofType`, which is what they mean.
+    static let options = FHIRPathOptions(asFiltersCollections: true)
     private let byType: [String: [CompiledParameter]]
     private let compartmentParameters: [String: Set<String>]
     /// Parameters whose expression the evaluator could not compile (listed, not hidden).
@@ -62,12 +65,18 @@ public final class SearchIndexExtractor: ResourceIndexing, SearchParameterLookup
     // MARK: ResourceIndexing
 
     public func indexRows(for resource: JSON, type: String) -> SearchIndexRows {
+        indexRows(for: resource, type: type, only: nil)
+    }
+
+    /// The index rows of only the parameters named in `only` (all when nil): what sorting and
+    /// `_include` need of a resource, without evaluating every expression.
+    public func indexRows(for resource: JSON, type: String, only: Set<String>?) -> SearchIndexRows {
         var rows = SearchIndexRows()
         guard let params = byType[type] else { return rows }
-        for p in params {
+        for p in params where only?.contains(p.code) ?? true {
             // A parameter whose expression fails on this resource indexes nothing for it; validation has
             // already accepted the resource, so this is a gap in the evaluator, not bad data.
-            guard let values = try? p.expression.evaluate(on: resource, model: definitions) else { continue }
+            guard let values = try? p.expression.evaluate(on: resource, model: definitions, options: Self.options) else { continue }
             for v in values { IndexValueConversion.add(v, param: p.code, type: p.type, to: &rows) }
         }
         rows.deduplicate()
@@ -78,7 +87,7 @@ public final class SearchIndexExtractor: ResourceIndexing, SearchParameterLookup
         if type == "Patient" { return resource["id"]?.stringValue }
         guard let params = compartmentParameters[type] else { return nil }
         for p in byType[type] ?? [] where params.contains(p.code) && p.type == .reference {
-            guard let values = try? p.expression.evaluate(on: resource, model: definitions) else { continue }
+            guard let values = try? p.expression.evaluate(on: resource, model: definitions, options: Self.options) else { continue }
             for v in values {
                 if let ref = v.json["reference"]?.stringValue, let (t, id) = IndexValueConversion.localReference(ref), t == "Patient" {
                     return id
