@@ -53,19 +53,24 @@ struct Import: AsyncParsableCommand {
     }
 
     func importNDJSON(_ bytes: [UInt8], file: String, runtime: KangqiaoRuntime, progress: inout Progress) async throws -> Int {
-        var batch: [JSON] = []
+        var batch: [(line: Int, resource: JSON)] = []
         var batchBytes = 0
         var failures = 0
         var lineNumber = 0
         func flush(_ progress: inout Progress) async {
             guard !batch.isEmpty else { return }
             do {
-                let n = try await runtime.repository.bulkUpsert(batch)
-                progress.advance(resources: max(n, 0) + (batch.count - n), bytes: batchBytes)
+                let result = try await runtime.repository.bulkImport(batch.map(\.resource))
+                for (index, error) in result.rejected {
+                    failures += 1
+                    progress.clearLine()
+                    FileHandle.standardError.write(Array("\(file):\(batch[index].line): \(Self.describe(error))\n".utf8).data)
+                }
+                progress.advance(resources: batch.count - result.rejected.count, bytes: batchBytes)
             } catch {
                 failures += 1
                 progress.clearLine()
-                FileHandle.standardError.write(Array("\(file): batch ending at line \(lineNumber): \(Self.describe(error))\n".utf8).data)
+                FileHandle.standardError.write(Array("\(file): lines \(batch[0].line)–\(lineNumber): \(Self.describe(error))\n".utf8).data)
                 progress.advance(resources: 0, bytes: batchBytes)
             }
             batch.removeAll(keepingCapacity: true)
@@ -80,7 +85,7 @@ struct Import: AsyncParsableCommand {
             batchBytes += line.count + 1
             if !line.allSatisfy({ $0 == 0x20 || $0 == 0x0D || $0 == 0x09 }) {
                 do {
-                    batch.append(try line.withUnsafeBufferPointer { try JSONParser.parse($0) })
+                    batch.append((lineNumber, try line.withUnsafeBufferPointer { try JSONParser.parse($0) }))
                 } catch {
                     failures += 1
                     progress.clearLine()

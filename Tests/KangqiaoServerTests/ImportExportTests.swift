@@ -55,6 +55,9 @@ struct ImportExportTests {
         let r = try Self.run(["import", "--database", "sqlite:" + dir.appendingPathComponent("db.sqlite").path, file.path])
         #expect(r.status == 1)
         #expect(r.output.contains("bad.ndjson:3"))
+        #expect(r.output.contains("bad.ndjson:2: 422 Patient/"))
         #expect(r.output.contains("administrative-gender"))
+        // The valid line was imported all the same.
+        #expect(r.output.contains("imported 1 resources"))
     }
 }

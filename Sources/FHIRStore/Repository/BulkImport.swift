@@ -5,23 +5,23 @@ extension FHIRRepository {
     /// import): each is checked and indexed before the transaction, then written with batched
     /// statements. Resources without an id get one. Answers the number written (unchanged ones skipped).
     public func bulkUpsert(_ resources: [JSON], context: RequestContext = RequestContext()) async throws -> Int {
+        let result = try await bulkImport(resources, context: context)
+        if let (_, error) = result.rejected.first { throw error }
+        return result.written
+    }
+
+    /// Like `bulkUpsert`, but resources that fail their checks are left out and answered with their
+    /// position in `resources` and the reason, while the others are written.
+    public func bulkImport(_ resources: [JSON], context: RequestContext = RequestContext()) async throws -> (written: Int, rejected: [(Int, FHIRError)]) {
         try await runHooks(.batch, nil, context)
         var prepared: [(String, PreparedResource)] = []
+        var rejected: [(Int, FHIRError)] = []
         prepared.reserveCapacity(resources.count)
         for (i, resource) in resources.enumerated() {
-            guard let type = resource["resourceType"]?.stringValue else {
-                throw FHIRError(status: 400, code: .required, "resource \(i + 1) has no resourceType")
-            }
-            if let isType = parameters?.isResourceType(type), !isType {
-                throw FHIRError(status: 400, code: .invalid, "resource \(i + 1): '\(type)' is not a resource type")
-            }
-            let id = resource["id"]?.stringValue ?? Self.newId()
-            guard FHIRIdentifierRules.isValidId(id) else { throw FHIRError.badRequest("resource \(i + 1): invalid id '\(id)'") }
             do {
-                prepared.append((id, try prepare(resource, type: type)))
-            } catch var error as FHIRError {
-                error.issues = error.issues.map { var x = $0; x.diagnostics = "\(type)/\(id): " + x.diagnostics; return x }
-                throw error
+                prepared.append(try prepareForImport(resource))
+            } catch let error as FHIRError {
+                rejected.append((i, error))
             }
         }
         let items = prepared
@@ -43,6 +43,23 @@ extension FHIRRepository {
             return writes.count
         }
         await finishHooks(.batch, [], context)
-        return written
+        return (written, rejected)
+    }
+
+    func prepareForImport(_ resource: JSON) throws -> (String, PreparedResource) {
+        guard let type = resource["resourceType"]?.stringValue else {
+            throw FHIRError(status: 400, code: .required, "the resource has no resourceType")
+        }
+        if let isType = parameters?.isResourceType(type), !isType {
+            throw FHIRError(status: 400, code: .invalid, "'\(type)' is not a resource type")
+        }
+        let id = resource["id"]?.stringValue ?? Self.newId()
+        guard FHIRIdentifierRules.isValidId(id) else { throw FHIRError.badRequest("\(type): invalid id '\(id)'") }
+        do {
+            return (id, try prepare(resource, type: type))
+        } catch var error as FHIRError {
+            error.issues = error.issues.map { var x = $0; x.diagnostics = "\(type)/\(id): " + x.diagnostics; return x }
+            throw error
+        }
     }
 }
