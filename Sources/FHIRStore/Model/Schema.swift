@@ -48,6 +48,7 @@ enum Schema {
             )
             """,
             "CREATE INDEX resource_version_type ON resource_version (res_type, seq)",
+            "CREATE INDEX resource_version_key ON resource_version (res_type, res_id, version_id)",
             "CREATE INDEX resource_version_updated ON resource_version (last_updated)",
             "CREATE TABLE idx_token (rid \(big) NOT NULL, param TEXT NOT NULL, system TEXT, code TEXT, text TEXT)",
             "CREATE INDEX idx_token_value ON idx_token (param, code, system)",

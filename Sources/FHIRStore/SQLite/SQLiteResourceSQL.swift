@@ -52,7 +52,7 @@ extension SQLiteConnection {
             seqs.append(row.int(0))
             records.append(record(row, offset: 1))
         }
-        guard records.count > q.count else { return HistoryPage(records: records, next: nil) }
+        guard q.count > 0, records.count > q.count else { return HistoryPage(records: Array(records.prefix(q.count)), next: nil) }
         records.removeLast()
         return HistoryPage(records: records, next: seqs[q.count - 1])
     }
@@ -68,7 +68,7 @@ extension SQLiteConnection {
                 type: row.text(1) ?? "", id: row.text(2) ?? "", versionId: Int(row.int(3)),
                 lastUpdated: row.int(4), isDeleted: false, json: row.bytes(5)))
         }
-        guard records.count > q.count else { return StorePage(records: records, next: nil) }
+        guard q.count > 0, records.count > q.count else { return StorePage(records: Array(records.prefix(q.count)), next: nil) }
         records.removeLast()
         return StorePage(records: records, next: PageCursor(rowId: rids[q.count - 1]))
     }
