@@ -92,6 +92,12 @@ struct JSONExactnessTests {
         let pretty = JSONWriter.string(v, pretty: true)
         #expect(pretty == "{\n  \"a\": [\n    1,\n    {\n      \"b\": \"c\"\n    }\n  ],\n  \"d\": {},\n  \"e\": []\n}")
         #expect(try JSONParser.parse(pretty) == v)
+        var four: [UInt8] = []
+        JSONWriter(indent: 4).write(["a": [1]], into: &four)
+        #expect(String(decoding: four, as: UTF8.self) == "{\n    \"a\": [\n        1\n    ]\n}")
+        var none: [UInt8] = []
+        JSONWriter(indent: -3).write(["a": [1]], into: &none)  // nonsense indent: lines, no spaces, no crash
+        #expect(try JSONParser.parse(none) == ["a": [1]])
     }
 
     @Test("the three parse entry points agree")

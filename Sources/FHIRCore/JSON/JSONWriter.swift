@@ -2,6 +2,7 @@
 /// their exact text. Only what JSON requires is escaped: `"`, `\` and control characters (as `\n`, `\t`,
 /// ... or `\u00XX`); everything else, non-ASCII included, is written as it is.
 public struct JSONWriter {
+    /// Spaces per nesting level, each member on its own line; nil writes compact JSON.
     public var indent: Int?
 
     public init(indent: Int? = nil) { self.indent = indent }
@@ -34,7 +35,7 @@ public struct JSONWriter {
 
     private func newline(_ out: inout JSONByteBuffer, level: Int) {
         guard let indent else { return }
-        let n = indent * level
+        let n = Swift.max(0, indent * level)
         out.reserve(n + 1)
         out.appendReserved(0x0A)
         (out.base + out.count).initialize(repeating: 0x20, count: n)
