@@ -242,4 +242,21 @@ struct RESTInteractionTests {
             #expect(try await fhir.get("/fhir/Patient/nobody/$everything").status == 404)
         }
     }
+
+    @Test("$validate answers an OperationOutcome with the validator's findings and stores nothing")
+    func validateOperation() async throws {
+        try await withFHIRServer { fhir, _ in
+            let bad = try await fhir.post("/fhir/Patient/$validate", #"{"resourceType":"Patient","gender":"x","birthDate":"2020-13-01"}"#)
+            #expect(bad.status == 200)
+            let issues = bad.json["issue"]?.arrayValue ?? []
+            #expect(issues.contains { $0["expression"]?.arrayValue?.first?.stringValue == "Patient.gender" })
+            #expect(issues.contains { $0["expression"]?.arrayValue?.first?.stringValue == "Patient.birthDate" })
+            let good = try await fhir.post("/fhir/Patient/$validate", Self.patient)
+            #expect(good.json["issue"]?.arrayValue?.allSatisfy { $0["severity"]?.stringValue == "information" } == true)
+            let wrapped = try await fhir.post("/fhir/Patient/$validate",
+                #"{"resourceType":"Parameters","parameter":[{"name":"resource","resource":{"resourceType":"Patient","active":"yes"}}]}"#)
+            #expect(wrapped.json["issue"]?.arrayValue?.first?["expression"]?.arrayValue?.first?.stringValue == "Patient.active")
+            #expect(try await fhir.get("/fhir/Patient?_total=accurate").json["total"] == 0)
+        }
+    }
 }
