@@ -31,14 +31,18 @@ struct R4ResourceCheck: ResourceChecking {
 
 /// The search parameters the capability statement may claim: only the types the engine answers.
 enum SupportedSearch {
-    static let kinds: Set<SearchParameterDefinition.ParameterType> = [.token, .reference]
+    static let kinds: Set<SearchParameterDefinition.ParameterType> = [.token, .reference, .string, .date, .number, .quantity, .uri]
 
     static func parameters(for type: String, definitions: R4Definitions) -> [(code: String, type: String)] {
         var result: [(String, String)] = [("_id", "token"), ("_lastUpdated", "date")]
         for p in definitions.searchParameters.parameters(for: type) where kinds.contains(p.type) && !p.code.hasPrefix("_") {
             result.append((p.code, p.type.rawValue))
         }
-        for p in definitions.searchParameters.parameters(for: type) where p.code == "_tag" || p.code == "_security" {
+        // Composites are answered when their focus is the resource itself (SearchIndexExtractor.resourceLevelComposite).
+        for p in definitions.searchParameters.parameters(for: type) where p.type == .composite && p.expression(for: type) == type {
+            result.append((p.code, p.type.rawValue))
+        }
+        for p in definitions.searchParameters.parameters(for: type) where ["_tag", "_security", "_profile"].contains(p.code) {
             result.append((p.code, p.type.rawValue))
         }
         return result

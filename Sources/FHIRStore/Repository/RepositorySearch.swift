@@ -24,32 +24,39 @@ extension FHIRRepository {
         try await runHooks(.search, type.map { ResourceKey(type: $0, id: "") }, context)
         let compiler = SearchCompiler(type: type, parameters: parameters, lenient: lenient)
         let compiled = try compiler.compile(SearchRequest.pairs(queryString), defaultCount: settings.defaultPageSize, maxCount: settings.maxPageSize)
+        let query = compiled.query
         let summaryCount = compiled.options.summary == "count"
         var page = StorePage(records: [], next: nil)
-        if !summaryCount && compiled.query.count > 0 { page = try await backend.search(compiled.query) }
+        if !summaryCount && query.count > 0 { page = try await backend.search(query) }
         var total: Int?
         if compiled.options.total == .accurate || compiled.options.total == .estimate || summaryCount {
-            total = try await backend.count(compiled.query)
-        } else if compiled.query.after == nil && page.next == nil {
+            total = try await backend.count(query)
+        } else if query.after == nil && query.before == nil && page.next == nil {
             total = page.records.count  // the whole result is on this page: the count is free
         }
+        let (records, next, previous) = pageLinks(page, query: query, incoming: compiled.options.page)
+        let included = summaryCount ? [] : try await included(for: records, options: compiled.options)
         let path = baseURL + "/" + (type ?? "")
         let selfParams = compiled.applied.filter { $0.name != "_cursor" }
         var links: [(String, String)] = [("self", Self.url(path, selfParams))]
-        if let next = page.next {
-            links.append(("next", Self.url(path, selfParams + [SearchParameterValue(name: "_cursor", modifier: nil, value: String(next.rowId))])))
+        for (relation, cursor) in [("next", next), ("previous", previous)] {
+            guard let cursor else { continue }
+            links.append((relation, Self.url(path, selfParams + [SearchParameterValue(name: "_cursor", modifier: nil, value: cursor.text)])))
         }
         var writer = BundleWriter(type: "searchset", total: total, links: links)
         let shaping = ResultShaping(options: compiled.options)
-        for r in page.records {
+        for r in records {
             writer.entry(fullUrl: "\(baseURL)/\(r.type)/\(r.id)", resource: shaping.apply(r.json), extra: [("search", ["mode": "match"])])
+        }
+        for r in included {
+            writer.entry(fullUrl: "\(baseURL)/\(r.type)/\(r.id)", resource: shaping.apply(r.json), extra: [("search", ["mode": "include"])])
         }
         if !compiled.ignored.isEmpty {
             let text = "ignored unknown or unsupported search parameters: " + compiled.ignored.map(\.raw).joined(separator: ", ")
             let outcome = OperationOutcome.json([OutcomeIssue(severity: .warning, code: .notSupported, diagnostics: text)])
             writer.entry(fullUrl: nil, resource: JSONWriter.bytes(outcome), extra: [("search", ["mode": "outcome"])])
         }
-        await finishHooks(.search, page.records, context)
+        await finishHooks(.search, records + included, context)
         return writer.finish()
     }
 

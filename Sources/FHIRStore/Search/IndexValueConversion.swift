@@ -33,8 +33,16 @@ enum IndexValueConversion {
             }
             if json["coding"] == nil, let text { rows.tokens.append(.init(param: param, system: nil, code: nil, text: text)) }
         case "Identifier":
-            rows.tokens.append(.init(param: param, system: json["system"]?.stringValue, code: json["value"]?.stringValue,
+            let value = json["value"]?.stringValue
+            rows.tokens.append(.init(param: param, system: json["system"]?.stringValue, code: value,
                                      text: json["type"]?["text"]?.stringValue.map(normalize)))
+            // `:of-type` (type-system|type-code|value) searches rows of their own parameter name.
+            if let value {
+                for c in json["type"]?["coding"]?.arrayValue ?? [] {
+                    guard let code = c["code"]?.stringValue else { continue }
+                    rows.tokens.append(.init(param: param + ":of-type", system: c["system"]?.stringValue, code: code + "|" + value))
+                }
+            }
         case "ContactPoint":
             rows.tokens.append(.init(param: param, system: json["system"]?.stringValue, code: json["value"]?.stringValue))
         case "boolean", "Boolean":

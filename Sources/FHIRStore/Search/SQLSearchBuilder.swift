@@ -18,14 +18,27 @@ public enum SQLDialect: Sendable {
         case .postgres: return "$\(n)"
         }
     }
+
+    /// A text expression compared by code point (UTF-8 byte order). SQLite's default BINARY collation
+    /// already is; PostgreSQL's database collation may be a locale's, under which neither prefix
+    /// ranges nor keyset comparisons would agree with the values the server computes.
+    func bytewise(_ expression: String) -> String {
+        switch self {
+        case .sqlite: return expression
+        case .postgres: return "(\(expression) COLLATE \"C\")"
+        }
+    }
 }
 
 /// Turns a `StoreQuery` into one SQL statement over `resource` and the index tables. Every predicate
-/// becomes an `EXISTS` on its index table keyed by the resource's row id, so one statement answers the
-/// search and the same WHERE clause answers the count.
+/// becomes an `EXISTS` on its index table keyed by the resource's row id (chains an `IN` over joined
+/// references), so one statement answers the search and the same WHERE clause answers the count.
+/// Only portable SQL (SQLite 3.40, PostgreSQL 15); where the dialects differ, `SQLDialect` says how.
 public struct SQLSearchBuilder {
     public let dialect: SQLDialect
     public private(set) var binds: [SQLValue] = []
+    /// Numbers the table aliases so nested sub-queries (chains) never shadow an outer alias.
+    private var aliases = 0
 
     public init(dialect: SQLDialect) { self.dialect = dialect }
 
@@ -34,52 +47,155 @@ public struct SQLSearchBuilder {
         return dialect.placeholder(binds.count)
     }
 
-    /// The WHERE clause (without the keyword) for the query's type and filters.
-    public mutating func whereClause(_ q: StoreQuery) -> String {
-        var parts = ["r.deleted = 0"]
-        if let type = q.type { parts.append("r.res_type = \(bind(.text(type)))") }
-        for ors in q.filters where !ors.isEmpty {
-            let alts = ors.map { predicate($0) }
-            parts.append(alts.count == 1 ? alts[0] : "(" + alts.joined(separator: " OR ") + ")")
-        }
-        return parts.joined(separator: " AND ")
+    mutating func alias(_ prefix: String) -> String {
+        aliases += 1
+        return "\(prefix)\(aliases)"
     }
 
-    mutating func predicate(_ p: IndexPredicate) -> String {
+    /// The WHERE clause (without the keyword) for the query's type and filters.
+    public mutating func whereClause(_ q: StoreQuery) -> String {
+        conditions(type: q.type, filters: q.filters, on: "r").joined(separator: " AND ")
+    }
+
+    /// The conditions on the resource row aliased `r`: current, of `type`, matching every filter.
+    mutating func conditions(type: String?, filters: [[IndexPredicate]], on r: String) -> [String] {
+        var parts = ["\(r).deleted = 0"]
+        if let type { parts.append("\(r).res_type = \(bind(.text(type)))") }
+        for ors in filters where !ors.isEmpty {
+            let alts = ors.map { predicate($0, on: r, type: type) }
+            parts.append(alts.count == 1 ? alts[0] : "(" + alts.joined(separator: " OR ") + ")")
+        }
+        return parts
+    }
+
+    /// `EXISTS` over the rows of `table` (aliased `a`) of parameter `param` of the resource row `r`.
+    mutating func exists(_ table: IndexTable, _ a: String, of r: String, param: String, _ conditions: [String]) -> String {
+        let all = ["\(a).rid = \(r).rid", "\(a).param = \(bind(.text(param)))"] + conditions
+        return "EXISTS (SELECT 1 FROM \(table.rawValue) \(a) WHERE " + all.joined(separator: " AND ") + ")"
+    }
+
+    mutating func predicate(_ p: IndexPredicate, on r: String, type: String?) -> String {
         switch p {
         case .id(let ids):
             let list = ids.map { bind(.text($0)) }.joined(separator: ", ")
-            return "r.res_id IN (\(list))"
+            return "\(r).res_id IN (\(list))"
         case .lastUpdated(let prefix, let low, let high):
-            return rangeCondition(prefix, lowColumn: "r.last_updated", highColumn: "r.last_updated", low: low, high: high)
+            return rangeCondition(prefix, lowColumn: "\(r).last_updated", highColumn: "\(r).last_updated", low: low, high: high)
         case .token(let param, let system, let code, let systemMustBeAbsent):
-            var c = ["t.rid = r.rid", "t.param = \(bind(.text(param)))"]
-            if let code { c.append("t.code = \(bind(.text(code)))") }
+            let t = alias("t")
+            var c: [String] = []
+            if let code { c.append("\(t).code = \(bind(.text(code)))") }
             if systemMustBeAbsent {
-                c.append("t.system IS NULL")
+                c.append("\(t).system IS NULL")
             } else if let system {
-                c.append("t.system = \(bind(.text(system)))")
+                c.append("\(t).system = \(bind(.text(system)))")
             }
-            return "EXISTS (SELECT 1 FROM idx_token t WHERE " + c.joined(separator: " AND ") + ")"
+            return exists(.token, t, of: r, param: param, c)
+        case .tokenText(let param, let value):
+            let t = alias("t")
+            return exists(.token, t, of: r, param: param, [textCondition("\(t).text", .startsWith, value)])
         case .reference(let param, let targetType, let targetId, let url):
-            var c = ["x.rid = r.rid", "x.param = \(bind(.text(param)))"]
-            if let targetId { c.append("x.target_id = \(bind(.text(targetId)))") }
-            if let targetType { c.append("x.target_type = \(bind(.text(targetType)))") }
-            if let url { c.append("x.url = \(bind(.text(url)))") }
-            return "EXISTS (SELECT 1 FROM idx_reference x WHERE " + c.joined(separator: " AND ") + ")"
+            let x = alias("x")
+            var c: [String] = []
+            if let targetId { c.append("\(x).target_id = \(bind(.text(targetId)))") }
+            if let targetType { c.append("\(x).target_type = \(bind(.text(targetType)))") }
+            if let url { c.append("\(x).url = \(bind(.text(url)))") }
+            return exists(.reference, x, of: r, param: param, c)
         case .missing(let param, let table, let missing):
-            let exists = "EXISTS (SELECT 1 FROM \(table.rawValue) m WHERE m.rid = r.rid AND m.param = \(bind(.text(param))))"
-            return missing ? "NOT " + exists : exists
+            let m = alias("m")
+            let e = exists(table, m, of: r, param: param, [])
+            return missing ? "NOT " + e : e
+        case .string(let param, let match, let value):
+            let s = alias("s")
+            let c = match == .exact ? "\(s).exact = \(bind(.text(value)))" : textCondition("\(s).normalized", match, value)
+            return exists(.string, s, of: r, param: param, [c])
+        case .date(let param, let prefix, let low, let high):
+            let d = alias("d")
+            return exists(.date, d, of: r, param: param, [rangeCondition(prefix, lowColumn: "\(d).low", highColumn: "\(d).high", low: low, high: high)])
+        case .number(let param, let prefix, let value, let low, let high):
+            let n = alias("n")
+            return exists(.number, n, of: r, param: param, [numberCondition("\(n).value", prefix, value: value, low: low, high: high)])
+        case .quantity(let param, let prefix, let value, let low, let high, let system, let code):
+            let q = alias("q")
+            var c = [numberCondition("\(q).value", prefix, value: value, low: low, high: high)]
+            if let system { c.append("\(q).system = \(bind(.text(system)))") }
+            if let code { c.append("\(q).code = \(bind(.text(code)))") }
+            return exists(.quantity, q, of: r, param: param, c)
+        case .uri(let param, let match, let value):
+            let u = alias("u")
+            return exists(.uri, u, of: r, param: param, [textCondition("\(u).uri", match, value)])
+        case .chain(let param, let targetType, let filters):
+            let x = alias("x")
+            let t = alias("r")
+            let paramBind = bind(.text(param))
+            let inner = conditions(type: targetType, filters: filters, on: t)
+            return "\(r).rid IN (SELECT \(x).rid FROM idx_reference \(x) JOIN resource \(t) ON \(t).res_type = \(x).target_type"
+                + " AND \(t).res_id = \(x).target_id WHERE \(x).param = \(paramBind) AND " + inner.joined(separator: " AND ") + ")"
+        case .referencedBy(let sourceType, let param, let filters):
+            let x = alias("x")
+            let s = alias("r")
+            let paramBind = bind(.text(param))
+            let inner = conditions(type: sourceType, filters: filters, on: s).joined(separator: " AND ")
+            let from = "FROM idx_reference \(x) JOIN resource \(s) ON \(s).rid = \(x).rid WHERE \(x).param = \(paramBind)"
+            if let type {
+                // The searched type is known: an uncorrelated set of ids, computed once.
+                return "\(r).res_id IN (SELECT \(x).target_id \(from) AND \(x).target_type = \(bind(.text(type))) AND \(inner))"
+            }
+            return "EXISTS (SELECT 1 \(from) AND \(x).target_type = \(r).res_type AND \(x).target_id = \(r).res_id AND \(inner))"
         case .not(let inner):
-            return "NOT (" + predicate(inner) + ")"
+            return "NOT (" + predicate(inner, on: r, type: type) + ")"
         case .or(let alternatives):
-            return "(" + alternatives.map { predicate($0) }.joined(separator: " OR ") + ")"
+            return "(" + alternatives.map { predicate($0, on: r, type: type) }.joined(separator: " OR ") + ")"
+        case .and(let all):
+            return "(" + all.map { predicate($0, on: r, type: type) }.joined(separator: " AND ") + ")"
         case .compartment(let ids):
-            return "r.compartment IN (" + ids.map { bind(.text($0)) }.joined(separator: ", ") + ")"
+            return "\(r).compartment IN (" + ids.map { bind(.text($0)) }.joined(separator: ", ") + ")"
         }
     }
 
-    /// FHIR prefix semantics on a stored range [lowColumn, highColumn] against the search range [low, high].
+    /// A text column against a value: equal, starting with it (a code-point range, which an index on
+    /// the column answers), containing it, or (`.above`) being a prefix of it.
+    mutating func textCondition(_ column: String, _ match: TextMatch, _ value: String) -> String {
+        switch match {
+        case .exact:
+            return "\(column) = \(bind(.text(value)))"
+        case .startsWith:
+            guard !value.isEmpty else { return "\(column) IS NOT NULL" }
+            let c = dialect.bytewise(column)
+            let low = "\(c) >= \(bind(.text(value)))"
+            guard let next = Self.prefixSuccessor(value) else { return low }
+            return "(\(low) AND \(c) < \(bind(.text(next))))"
+        case .contains:
+            let v = bind(.text(value))
+            switch dialect {
+            case .sqlite: return "instr(\(column), \(v)) > 0"
+            case .postgres: return "strpos(\(column), \(v)) > 0"
+            }
+        case .above:
+            return "(length(\(column)) > 0 AND substr(\(bind(.text(value))), 1, length(\(column))) = \(column))"
+        }
+    }
+
+    /// The smallest string greater than every string that starts with `prefix` (in code-point order),
+    /// nil when there is none.
+    static func prefixSuccessor(_ prefix: String) -> String? {
+        var scalars = Array(prefix.unicodeScalars)
+        while let last = scalars.popLast() {
+            var v = last.value + 1
+            if v == 0xD800 { v = 0xE000 }
+            if let next = Unicode.Scalar(v) {
+                scalars.append(next)
+                var s = String.UnicodeScalarView()
+                s.append(contentsOf: scalars)
+                return String(s)
+            }
+        }
+        return nil
+    }
+
+    /// FHIR prefix semantics on a stored range [lowColumn, highColumn] against the search range [low, high]
+    /// (search.html#prefix: "the range of the search value fully contains the range of the target value"
+    /// for eq; ge and le are gt and lt or eq).
     mutating func rangeCondition(_ prefix: ComparisonPrefix, lowColumn: String, highColumn: String, low: Int64, high: Int64) -> String {
         let lo = bind(.int(low))
         let hi = bind(.int(high))
@@ -88,21 +204,29 @@ public struct SQLSearchBuilder {
         case .ne: return "(\(lowColumn) < \(lo) OR \(highColumn) > \(hi))"
         case .gt: return "\(highColumn) > \(hi)"
         case .lt: return "\(lowColumn) < \(lo)"
-        case .ge: return "\(highColumn) >= \(lo)"
-        case .le: return "\(lowColumn) <= \(hi)"
+        case .ge: return "(\(highColumn) > \(hi) OR (\(lowColumn) >= \(lo) AND \(highColumn) <= \(hi)))"
+        case .le: return "(\(lowColumn) < \(lo) OR (\(lowColumn) >= \(lo) AND \(highColumn) <= \(hi)))"
         case .sa: return "\(lowColumn) > \(hi)"
         case .eb: return "\(highColumn) < \(lo)"
         case .ap: return "(\(highColumn) >= \(lo) AND \(lowColumn) <= \(hi))"
         }
     }
 
-    /// The page statement: rows after the cursor in row-id order, one more than the page to know
-    /// whether a next page exists.
-    public mutating func pageStatement(_ q: StoreQuery) -> String {
-        var w = whereClause(q)
-        if let after = q.after { w += " AND r.rid > \(bind(.int(after.rowId)))" }
-        let limit = bind(.int(Int64(q.count + 1)))
-        return "SELECT r.rid, r.res_type, r.res_id, r.version_id, r.last_updated, r.json FROM resource r WHERE \(w) ORDER BY r.rid LIMIT \(limit)"
+    /// FHIR prefix semantics on a stored number (search.html#number): `eq` and `ne` use the range
+    /// [low, high) the search value's precision implies, the ordering prefixes the value itself,
+    /// `ap` ±10 % of it.
+    mutating func numberCondition(_ column: String, _ prefix: ComparisonPrefix, value: Double, low: Double, high: Double) -> String {
+        switch prefix {
+        case .eq: return "(\(column) >= \(bind(.double(low))) AND \(column) < \(bind(.double(high))))"
+        case .ne: return "(\(column) < \(bind(.double(low))) OR \(column) >= \(bind(.double(high))))"
+        case .gt, .sa: return "\(column) > \(bind(.double(value)))"
+        case .lt, .eb: return "\(column) < \(bind(.double(value)))"
+        case .ge: return "\(column) >= \(bind(.double(value)))"
+        case .le: return "\(column) <= \(bind(.double(value)))"
+        case .ap:
+            let margin = abs(value) * 0.1
+            return "(\(column) >= \(bind(.double(value - margin))) AND \(column) <= \(bind(.double(value + margin))))"
+        }
     }
 
     public mutating func countStatement(_ q: StoreQuery) -> String {

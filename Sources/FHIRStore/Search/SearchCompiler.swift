@@ -28,18 +28,23 @@ struct SearchCompiler {
         var applied: [SearchParameterValue] = []
         var ignored: [SearchParameterValue] = []
         for p in pairs {
-            if Self.resultParameters.contains(p.name) {
-                try applyResultParameter(p, to: &options, query: &query, maxCount: maxCount)
-                applied.append(p)
-                continue
-            }
             do {
-                let ors = try predicates(for: p)
-                query.filters.append(ors)
+                if Self.resultParameters.contains(p.name) {
+                    try applyResultParameter(p, to: &options, query: &query, maxCount: maxCount)
+                } else {
+                    query.filters.append(try predicates(for: p))
+                }
                 applied.append(p)
-            } catch let error as FHIRError where lenient && error.status == 400 {
+            } catch let error as FHIRError where lenient && error.status == 400 && p.name != "_count" && p.name != "_cursor" {
                 ignored.append(p)
             }
+        }
+        if let page = options.page {
+            // A cursor carries one value per sort key; any other cursor belongs to another search.
+            guard page.cursor.keys.count == query.sort.count else {
+                throw FHIRError.badRequest("the paging cursor does not belong to this search's _sort")
+            }
+            if page.backward { query.before = page.cursor } else { query.after = page.cursor }
         }
         return Compiled(query: query, options: options, applied: applied, ignored: ignored)
     }
@@ -63,23 +68,72 @@ struct SearchCompiler {
         case "_elements":
             options.elements = p.value.split(separator: ",").map { String($0).trimmingSpaces() }
         case "_cursor":
-            guard let rid = Int64(p.value) else { throw FHIRError.badRequest("invalid paging cursor") }
-            options.cursor = PageCursor(rowId: rid)
-            query.after = options.cursor
+            guard let cursor = SearchCursor(p.value) else { throw FHIRError.badRequest("invalid paging cursor") }
+            options.page = cursor
+            options.cursor = cursor.cursor
+        case "_sort":
+            query.sort = try sortKeys(p)
+        case "_include":
+            options.includes.append(try includeRequest(p, reverse: false))
+        case "_revinclude":
+            options.revincludes.append(try includeRequest(p, reverse: true))
         case "_format", "_pretty":
             break
         default:
-            if !lenient { throw FHIRError(status: 400, code: .notSupported, "search parameter '\(p.name)' is not supported yet") }
+            throw FHIRError(status: 400, code: .notSupported, "search parameter '\(p.name)' is not supported yet", expression: [p.raw])
         }
     }
 
+    /// `_sort=a,-b`: each a registry parameter of the searched type, `_id` or `_lastUpdated`.
+    func sortKeys(_ p: SearchParameterValue) throws -> [SortKey] {
+        try p.value.split(separator: ",").map { item in
+            let descending = item.hasPrefix("-")
+            let code = String(descending ? item.dropFirst() : item[...]).trimmingSpaces()
+            switch code {
+            case "_id": return .id(descending: descending)
+            case "_lastUpdated": return .lastUpdated(descending: descending)
+            default:
+                guard let info = lookup(code), ![.composite, .special].contains(info.kind) else {
+                    throw FHIRError(status: 400, code: .notSupported, "cannot sort by '\(code)' for \(type ?? "a system-level search")", expression: [p.raw])
+                }
+                return .parameter(code: info.code, table: Self.table(for: info.kind), descending: descending)
+            }
+        }
+    }
+
+    /// `_include=Source:param[:Target]`, `_include=*`, with `:iterate` (R3's `:recurse` is read alike).
+    func includeRequest(_ p: SearchParameterValue, reverse: Bool) throws -> IncludeRequest {
+        guard p.modifier == nil || p.modifier == "iterate" || p.modifier == "recurse" else { throw unsupportedModifier(p) }
+        let iterate = p.modifier != nil
+        if p.value == "*" && !reverse { return IncludeRequest(sourceType: "*", param: nil, targetType: nil, iterate: iterate) }
+        let parts = p.value.split(separator: ":", omittingEmptySubsequences: false).map(String.init)
+        guard parts.count == 2 || parts.count == 3, parameters?.isResourceType(parts[0]) == true else {
+            throw FHIRError.badRequest("\(p.raw) must be Type:parameter or Type:parameter:TargetType, not '\(p.value)'", expression: [p.raw])
+        }
+        var target: String?
+        if parts.count == 3 {
+            guard parameters?.isResourceType(parts[2]) == true else {
+                throw FHIRError.badRequest("'\(parts[2])' in \(p.raw) is not a resource type", expression: [p.raw])
+            }
+            target = parts[2]
+        }
+        if parts[1] == "*" && !reverse { return IncludeRequest(sourceType: parts[0], param: nil, targetType: target, iterate: iterate) }
+        guard let info = parameters?.parameter(type: parts[0], code: parts[1]), info.kind == .reference else {
+            throw FHIRError.badRequest("'\(parts[1])' is not a reference parameter of \(parts[0])", expression: [p.raw])
+        }
+        return IncludeRequest(sourceType: parts[0], param: info.code, targetType: target, iterate: iterate)
+    }
+
     func predicates(for p: SearchParameterValue) throws -> [IndexPredicate] {
+        if p.name == "_has" { return [try reverseChain(p)] }
+        if p.raw.contains(".") { return [try chain(p)] }
         let values = SearchRequest.orValues(p.value)
         switch p.name {
         case "_id":
             guard p.modifier == nil else { throw unsupportedModifier(p) }
             return [.id(values.map(SearchRequest.unescape))]
         case "_lastUpdated":
+            guard p.modifier == nil else { throw unsupportedModifier(p) }
             return try values.map { v in
                 let (prefix, rest) = Self.splitPrefix(v)
                 guard let range = DateSearchValue.range(of: rest) else {
@@ -98,15 +152,18 @@ struct SearchCompiler {
             return [.missing(param: info.code, table: Self.table(for: info.kind), missing: p.value == "true")]
         }
         switch info.kind {
-        case .token:
-            let negate = p.modifier == "not"
-            guard p.modifier == nil || negate else { throw unsupportedModifier(p) }
-            let ors = values.map { tokenPredicate(info.code, $0) }
-            if negate { return [.not(IndexPredicate.any(ors))] }
-            return ors
-        case .reference:
-            return try values.map { try referencePredicate(info, modifier: p.modifier, $0, raw: p.raw) }
-        default:
+        case .token: return try tokenPredicates(info, p, values)
+        case .reference: return try values.map { try referencePredicate(info, modifier: p.modifier, $0, raw: p.raw) }
+        case .string: return try stringPredicates(info, p, values)
+        case .date: return try datePredicates(info, p, values)
+        case .number, .quantity: return try numericPredicates(info, p, values)
+        case .uri: return try uriPredicates(info, p, values)
+        case .composite where p.modifier == nil:
+            if let components = (parameters as? SearchIndexExtractor)?.resourceLevelComposite(type: type ?? "Resource", code: info.code) {
+                return try compositePredicates(components, p, values)
+            }
+            fallthrough
+        case .composite, .special:
             throw FHIRError(status: 400, code: .notSupported, "searching by '\(p.name)' (\(info.kind.rawValue)) is not supported yet", expression: [p.raw])
         }
     }
@@ -120,44 +177,6 @@ struct SearchCompiler {
 
     func unsupportedModifier(_ p: SearchParameterValue) -> FHIRError {
         FHIRError(status: 400, code: .notSupported, "modifier ':\(p.modifier ?? "")' is not supported for '\(p.name)'", expression: [p.raw])
-    }
-
-    func tokenPredicate(_ param: String, _ value: String) -> IndexPredicate {
-        if let (system, code) = SearchRequest.splitBar(value) {
-            let s = SearchRequest.unescape(system)
-            let c = SearchRequest.unescape(code)
-            if s.isEmpty { return .token(param: param, system: nil, code: c, systemMustBeAbsent: true) }
-            return .token(param: param, system: s, code: c.isEmpty ? nil : c, systemMustBeAbsent: false)
-        }
-        return .token(param: param, system: nil, code: SearchRequest.unescape(value), systemMustBeAbsent: false)
-    }
-
-    func referencePredicate(_ info: SearchParameterInfo, modifier: String?, _ rawValue: String, raw: String) throws -> IndexPredicate {
-        let value = SearchRequest.unescape(rawValue)
-        var targetType: String? = nil
-        if let modifier {
-            guard parameters?.isResourceType(modifier) == true else {
-                throw FHIRError(status: 400, code: .notSupported, "modifier ':\(modifier)' is not supported for '\(info.code)'", expression: [raw])
-            }
-            targetType = modifier
-        }
-        if value.hasPrefix("http://") || value.hasPrefix("https://") || value.hasPrefix("urn:") {
-            // An absolute URL that ends in Type/id of a known type also matches local references.
-            let parts = value.split(separator: "/").map(String.init)
-            if parts.count >= 2, parameters?.isResourceType(parts[parts.count - 2]) == true {
-                return .reference(param: info.code, targetType: parts[parts.count - 2], targetId: parts[parts.count - 1], url: nil)
-            }
-            return .reference(param: info.code, targetType: nil, targetId: nil, url: value)
-        }
-        let parts = value.split(separator: "/").map(String.init)
-        if parts.count == 2 {
-            return .reference(param: info.code, targetType: parts[0], targetId: parts[1], url: nil)
-        }
-        if parts.count == 4, parts[2] == "_history" {
-            return .reference(param: info.code, targetType: parts[0], targetId: parts[1], url: nil)
-        }
-        if targetType == nil, info.targets.count == 1 { targetType = info.targets[0] }
-        return .reference(param: info.code, targetType: targetType, targetId: value, url: nil)
     }
 
     static func splitPrefix(_ v: String) -> (ComparisonPrefix, String) {

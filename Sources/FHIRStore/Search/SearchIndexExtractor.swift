@@ -62,6 +62,17 @@ public final class SearchIndexExtractor: ResourceIndexing, SearchParameterLookup
 
     public func isResourceType(_ name: String) -> Bool { definitions.isConcreteResourceType(name) }
 
+    /// The component parameter codes of a composite parameter whose focus is the resource itself
+    /// (Observation `code-value-quantity`): its components are then the resource's own parameters,
+    /// whose index rows answer it. Nil for other composites (focus on a repeating element).
+    public func resourceLevelComposite(type: String, code: String) -> [String]? {
+        guard let p = definitions.searchParameters.parameter(code, for: type), p.type == .composite,
+            p.expression(for: type) == type, !p.components.isEmpty
+        else { return nil }
+        let codes = p.components.map(\.code)
+        return codes.allSatisfy({ parameter(type: type, code: $0) != nil }) ? codes : nil
+    }
+
     // MARK: ResourceIndexing
 
     public func indexRows(for resource: JSON, type: String) -> SearchIndexRows {

@@ -16,7 +16,29 @@ public struct SearchResultOptions: Sendable {
     public var summary: String?
     public var elements: [String]?
     public var cursor: PageCursor?
+    /// `_include` and `_revinclude` requests, in the order given.
+    public var includes: [IncludeRequest] = []
+    public var revincludes: [IncludeRequest] = []
+    /// The page position from `_cursor`, with its direction.
+    var page: SearchCursor?
     public init() {}
+}
+
+/// One `_include` or `_revinclude` value (search.html#include): `Source:param[:Target]`, or `*` for
+/// every reference parameter; `:iterate` also applies it to the resources it included.
+public struct IncludeRequest: Sendable, Equatable {
+    /// The type whose references are followed; `*` for any type.
+    public var sourceType: String
+    /// The reference parameter, nil for all of them.
+    public var param: String?
+    public var targetType: String?
+    public var iterate: Bool
+    public init(sourceType: String, param: String?, targetType: String?, iterate: Bool) {
+        self.sourceType = sourceType
+        self.param = param
+        self.targetType = targetType
+        self.iterate = iterate
+    }
 }
 
 /// Parsing of query strings into `StoreQuery` filters.
@@ -84,6 +106,36 @@ public enum SearchRequest {
             }
         }
         if escaped { current.append("\\") }
+        parts.append(current)
+        return parts
+    }
+
+    /// A parameter written as `name[:modifier]` (the key of a chain's or `_has`'s remainder).
+    static func parameter(key: String, value: String) -> SearchParameterValue {
+        if key.hasPrefix("_has:") {
+            return SearchParameterValue(name: "_has", modifier: String(key.dropFirst(5)), value: value)
+        }
+        let parts = key.split(separator: ":", maxSplits: 1).map(String.init)
+        return SearchParameterValue(name: parts.first ?? key, modifier: parts.count > 1 ? parts[1] : nil, value: value)
+    }
+
+    /// Splits on every unescaped `separator`, keeping the escapes (composite values split on `$`).
+    static func split(_ value: String, on separator: Character) -> [String] {
+        var parts: [String] = []
+        var current = ""
+        var escaped = false
+        for ch in value {
+            if escaped {
+                escaped = false
+            } else if ch == "\\" {
+                escaped = true
+            } else if ch == separator {
+                parts.append(current)
+                current = ""
+                continue
+            }
+            current.append(ch)
+        }
         parts.append(current)
         return parts
     }

@@ -9,13 +9,20 @@ public struct StoreQuery: Sendable {
     public var count: Int
     /// Keyset position: only rows after this one in sort order.
     public var after: PageCursor?
+    /// Keyset position for a previous page: only rows before this one, returned nearest first
+    /// (reverse sort order); `StorePage.next` then means "more rows before".
+    public var before: PageCursor?
 
-    public init(type: String?, filters: [[IndexPredicate]] = [], sort: [SortKey] = [], count: Int = 20, after: PageCursor? = nil) {
+    public init(
+        type: String?, filters: [[IndexPredicate]] = [], sort: [SortKey] = [], count: Int = 20, after: PageCursor? = nil,
+        before: PageCursor? = nil
+    ) {
         self.type = type
         self.filters = filters
         self.sort = sort
         self.count = count
         self.after = after
+        self.before = before
     }
 }
 
@@ -35,10 +42,36 @@ public indirect enum IndexPredicate: Sendable {
     case reference(param: String, targetType: String?, targetId: String?, url: String?)
     /// Resources that have (`missing == false`) or lack (`true`) any value for `param` in `table`.
     case missing(param: String, table: IndexTable, missing: Bool)
+    /// A string: `value` is already normalized for `.startsWith` and `.contains`, as written for `.exact`.
+    case string(param: String, match: TextMatch, value: String)
+    /// The normalized display/text of a token (`:text`).
+    case tokenText(param: String, value: String)
+    /// A date, dateTime or period against the inclusive search range [low, high] (milliseconds).
+    case date(param: String, prefix: ComparisonPrefix, low: Int64, high: Int64)
+    /// A number against `value`; [low, high) is the range its significant digits imply (search.html#number).
+    case number(param: String, prefix: ComparisonPrefix, value: Double, low: Double, high: Double)
+    /// A quantity: the number rules on its value, and the unit's system and code when given.
+    case quantity(param: String, prefix: ComparisonPrefix, value: Double, low: Double, high: Double, system: String?, code: String?)
+    /// A uri: equal, or (`.startsWith`, FHIR's `:below`) under the value, or (`.above`) a prefix of it.
+    case uri(param: String, match: TextMatch, value: String)
+    /// Chaining: resources whose reference `param` points at a `targetType` resource matching `filters`.
+    case chain(param: String, targetType: String, filters: [[IndexPredicate]])
+    /// Reverse chaining (`_has`): resources referenced through `param` by a `sourceType` resource
+    /// matching `filters`.
+    case referencedBy(sourceType: String, param: String, filters: [[IndexPredicate]])
     case not(IndexPredicate)
     case or([IndexPredicate])
+    /// All of these (the components of a composite value).
+    case and([IndexPredicate])
     /// Resources in the compartment of one of these patients.
     case compartment([String])
+}
+
+/// How a text value is compared with the indexed one.
+public enum TextMatch: Sendable {
+    case exact, startsWith, contains
+    /// The indexed value is a prefix of the search value (uri `:above`).
+    case above
 }
 
 /// The search index tables; every backend has them with the same columns.
@@ -52,18 +85,35 @@ public enum IndexTable: String, Sendable, CaseIterable {
     case uri = "idx_uri"
 }
 
+/// One `_sort` key. Every sort ends with the row id ascending, so equal keys keep a stable order.
 public enum SortKey: Sendable, Equatable {
     case lastUpdated(descending: Bool)
     case id(descending: Bool)
+    /// A search parameter's indexed value: the lowest for ascending, the highest for descending order
+    /// (dates: the low and the high bound); resources without a value come last either way.
+    case parameter(code: String, table: IndexTable, descending: Bool)
+
+    public var descending: Bool {
+        switch self {
+        case .lastUpdated(let d), .id(let d), .parameter(_, _, let d): return d
+        }
+    }
 }
 
-/// Where the previous page ended: the internal row id (ascending order) — stable while data change.
+/// A keyset position: the sort-key values of one row and its internal row id, which together order
+/// every row uniquely, so pages stay correct while data change (no OFFSET).
 public struct PageCursor: Sendable, Equatable {
     public var rowId: Int64
     public var lastUpdated: Int64?
-    public init(rowId: Int64, lastUpdated: Int64? = nil) {
+    /// The row's values of the query's sort keys, in order (`.null` when it has none).
+    public var keys: [SQLValue]
+    /// The row itself is part of the page (used for the first row of a page seen from the other side).
+    public var inclusive: Bool
+    public init(rowId: Int64, lastUpdated: Int64? = nil, keys: [SQLValue] = [], inclusive: Bool = false) {
         self.rowId = rowId
         self.lastUpdated = lastUpdated
+        self.keys = keys
+        self.inclusive = inclusive
     }
 }
 
