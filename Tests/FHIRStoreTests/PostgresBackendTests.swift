@@ -22,6 +22,14 @@ struct PostgresBackendTests {
         }
     }
 
+    @Test("connections commit synchronously and use the store's own schema")
+    func connectionSettings() async throws {
+        try await PostgresTestDatabase.withBackend { db throws in
+            #expect(try await db.setting("synchronous_commit") == "on")
+            #expect(try await db.setting("search_path") == db.schema)
+        }
+    }
+
     @Test("a database newer than the program is refused")
     func newerSchemaIsRefused() async throws {
         try await PostgresTestDatabase.withBackend { db in

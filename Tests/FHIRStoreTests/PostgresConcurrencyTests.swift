@@ -128,25 +128,28 @@ struct PostgresConcurrencyTests {
         }
     }
 
-    @Test("writers of different resources do not wait for each other")
+    @Test("a writer of another resource does not wait for an open transaction", .timeLimit(.minutes(1)))
     func independentWriters() async throws {
-        try await PostgresTestDatabase.withBackend(poolSize: Self.writers) { db throws in
-            let start = ContinuousClock.now
-            try await withThrowingTaskGroup(of: Void.self) { group in
-                for i in 0..<Self.writers {
-                    group.addTask {
-                        try await db.write { tx in
-                            _ = try await tx.read(type: "Patient", id: "w\(i)")
-                            try await Task.sleep(for: .milliseconds(300))
-                            try await tx.put(F.write("Patient", "w\(i)"))
-                        }
-                    }
-                }
-                try await group.waitForAll()
+        try await PostgresTestDatabase.withBackend(poolSize: 4) { db throws in
+            let (held, holding) = AsyncStream<Void>.makeStream()
+            let (release, releasing) = AsyncStream<Void>.makeStream()
+            async let first: Void = db.write { tx in
+                _ = try await tx.read(type: "Patient", id: "w0")  // takes the locks for w0
+                holding.yield()
+                for await _ in release { break }
+                try await tx.put(F.write("Patient", "w0"))
             }
-            // Serialized they would take 6 × 300 ms; allow generous slack for a loaded machine.
-            #expect(ContinuousClock.now - start < .milliseconds(1_500))
-            #expect(try await db.count(StoreQuery(type: "Patient")) == Self.writers)
+            for await _ in held { break }
+            // Were writes serialized, this would wait for `first`, which waits for it: the time limit fails.
+            try await db.write { tx in
+                _ = try await tx.read(type: "Patient", id: "w1")
+                try await tx.put(F.write("Patient", "w1"))
+            }
+            #expect(try await db.read(type: "Patient", id: "w1") != nil)
+            #expect(try await db.read(type: "Patient", id: "w0") == nil)
+            releasing.yield()
+            try await first
+            #expect(try await db.read(type: "Patient", id: "w0") != nil)
         }
     }
 }

@@ -205,6 +205,15 @@ public final class PostgresBackend: StoreBackend {
         await runner.value
     }
 
+    /// A run-time setting of a pooled connection (`synchronous_commit`, `search_path`), for checks.
+    func setting(_ name: String) async throws -> String? {
+        try await withSQL { sql in
+            try await sql.rows("SELECT current_setting($1)", [.text(name)]).first.map { row in
+                try PostgresErrors.decoding { try row.decode(String.self) }
+            }
+        }
+    }
+
     /// Drops the backend's schema with everything in it (tests).
     func dropSchema() async throws {
         guard let schema else { return }
