@@ -171,7 +171,9 @@ struct PostgresURLTests {
         await #expect(throws: StoreError.self) {
             try await PostgresBackend.connect(url: "postgres://kq:kq@127.0.0.1:1/none", connectTimeout: .seconds(1))
         }
-        #expect(ContinuousClock.now - start < .seconds(10))
+        // Not a speed check: it proves the call gives up instead of retrying forever (a loaded CI
+        // machine has taken ~30 s to wind the pool down).
+        #expect(ContinuousClock.now - start < .seconds(90))
     }
 
     @Test("a URL that is not PostgreSQL's or names an unsafe schema is refused")
