@@ -144,6 +144,12 @@ enum Bench {
         s.count >= width ? s : s + String(repeating: " ", count: width - s.count)
     }
 
+    /// The 1-minute load average (Linux), to tell how busy the shared machine was during a run.
+    static func loadAverage() -> String? {
+        guard let text = try? String(contentsOfFile: "/proc/loadavg", encoding: .utf8) else { return nil }
+        return text.split(separator: " ").first.map(String.init)
+    }
+
     static func printError(_ message: String) {
         FileHandle.standardError.write(Data(("KangqiaoBench: " + message + "\n").utf8))
     }

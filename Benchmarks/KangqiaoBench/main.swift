@@ -6,6 +6,8 @@
 
 let commands: [BenchCommand] = [
     JSONBenchmark.command,
+    HTTPBenchmark.command,
+    IngestBenchmark.command,
 ]
 
 await BenchCommand.main(commands: commands, arguments: Array(CommandLine.arguments.dropFirst()))

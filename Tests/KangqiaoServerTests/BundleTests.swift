@@ -91,9 +91,9 @@ struct BundleTests {
         }
     }
 
-    @Test("a transaction processes DELETE, then POST, then PUT, then GET")
-    func processingOrder() async throws {
-        try await withFHIRServer { fhir, _ in
+    @Test("a transaction processes DELETE, then POST, then PUT, then GET", arguments: ServerBackendKind.allCases)
+    func processingOrder(kind: ServerBackendKind) async throws {
+        try await withFHIRServer(kind) { fhir, _ in
             _ = try await fhir.put("/fhir/Patient/gone", #"{"resourceType":"Patient","id":"gone"}"#)
             let body = Self.bundle("transaction", [
                 Self.entry(nil, "GET", "Patient/gone"),

@@ -129,12 +129,17 @@ extension FHIRRepository {
         let writes = sorted.filter { $0.method != "GET" && $0.method != "HEAD" }
         let reads = sorted.filter { $0.method == "GET" || $0.method == "HEAD" }
         let repository = self
-        var responses = try await backend.write { tx -> [Int: EntryResponse] in
+        // Without conditional entries or references, identities, rewriting, validation and indexing
+        // need no database: they run here, in parallel with other requests, not inside the one writer.
+        let plan = try preplan(writes)
+        var responses = try await backend.write { storeTx -> [Int: EntryResponse] in
+            // Writes are held and sent as one batch at the end (reads and searches still see them).
+            let tx = BufferedTransaction(storeTx)
             var answers: [Int: EntryResponse] = [:]
-            var resolved: [String: String] = [:]  // fullUrl -> Type/id
+            var resolved: [String: String] = plan?.resolved ?? [:]  // fullUrl -> Type/id
             // First pass: decide the identity of every created or updated resource.
-            var identities: [Int: (id: String, existing: ResourceRecord?)] = [:]
-            for e in writes where e.method == "POST" {
+            var identities: [Int: (id: String, existing: ResourceRecord?)] = plan?.ids.mapValues { ($0, nil) } ?? [:]
+            for e in writes where e.method == "POST" && plan == nil {
                 if let cond = e.ifNoneExist {
                     let q = try repository.searchQuery(type: e.type, queryString: cond)
                     let matches = try await tx.matchingKeys(q, limit: 2)
@@ -149,7 +154,7 @@ extension FHIRRepository {
                 identities[e.index] = (id, nil)
                 if let f = e.fullUrl { resolved[f] = "\(e.type)/\(id)" }
             }
-            for e in writes where e.method == "PUT" {
+            for e in writes where e.method == "PUT" && plan == nil {
                 if let id = e.id, e.query == nil {
                     if let f = e.fullUrl { resolved[f] = "\(e.type)/\(id)" }
                 } else if let q = e.query {
@@ -175,12 +180,18 @@ extension FHIRRepository {
                     }
                 case "POST", "PUT":
                     guard let resource = e.resource else { continue }
-                    let rewritten = try await ReferenceRewriter(resolved: resolved, tx: tx, repository: repository, entryPath: at).rewrite(resource)
-                    if e.method == "POST", let identity = identities[e.index], let existing = identity.existing {
-                        answers[e.index] = EntryResponse(status: "200 OK", location: Self.location(existing), record: existing)
-                        continue
+                    let rewritten: JSON
+                    let prepared: PreparedResource
+                    if let ready = plan?.prepared[e.index] {
+                        (rewritten, prepared) = ready
+                    } else {
+                        rewritten = try await ReferenceRewriter(resolved: resolved, tx: tx, repository: repository, entryPath: at).rewrite(resource)
+                        if e.method == "POST", let identity = identities[e.index], let existing = identity.existing {
+                            answers[e.index] = EntryResponse(status: "200 OK", location: Self.location(existing), record: existing)
+                            continue
+                        }
+                        prepared = try repository.prepare(rewritten, type: e.type, expressionPrefix: at + ".resource.")
                     }
-                    let prepared = try repository.prepare(rewritten, type: e.type, expressionPrefix: at + ".resource.")
                     let result: WriteResult
                     if e.method == "POST" {
                         result = try await Self.create(prepared, id: identities[e.index]?.id, condition: nil, in: tx)
@@ -198,12 +209,40 @@ extension FHIRRepository {
                     throw FHIRError(status: 400, code: .notSupported, "\(at): \(e.method) is not supported in transactions yet", expression: [at + ".request.method"])
                 }
             }
+            try await tx.flush()
             return answers
         }
         for e in reads {
             responses[e.index] = await answerRead(e, baseURL: baseURL, context: context)
         }
         return entries.map { responses[$0.index] ?? EntryResponse(status: "500 Internal Server Error") }
+    }
+
+    /// What a transaction can settle before it touches the database; nil when an entry is conditional
+    /// (ifNoneExist, a conditional url or a conditional reference), which needs the transaction's reads.
+    struct Preplan: Sendable {
+        var ids: [Int: String]
+        var resolved: [String: String]
+        var prepared: [Int: (JSON, PreparedResource)]
+    }
+
+    func preplan(_ writes: [BundleEntryRequest]) throws -> Preplan? {
+        guard writes.allSatisfy({ $0.ifNoneExist == nil && $0.query == nil }) else { return nil }
+        var plan = Preplan(ids: [:], resolved: [:], prepared: [:])
+        for e in writes where e.method == "POST" || e.method == "PUT" {
+            let id = e.method == "POST" ? Self.newId() : (e.id ?? "")
+            if e.method == "POST" { plan.ids[e.index] = id }
+            if let f = e.fullUrl { plan.resolved[f] = "\(e.type)/\(id)" }
+        }
+        for e in writes where e.method == "POST" || e.method == "PUT" {
+            guard let resource = e.resource else { continue }
+            let at = "Bundle.entry[\(e.index)]"
+            guard let rewritten = try ReferenceRewriter.rewriteWithoutDatabase(resource, resolved: plan.resolved, entryPath: at) else {
+                return nil
+            }
+            plan.prepared[e.index] = (rewritten, try prepare(rewritten, type: e.type, expressionPrefix: at + ".resource."))
+        }
+        return plan
     }
 
     static func deleteIfPresent(type: String, id: String, in tx: any StoreTransaction) async throws -> ResourceRecord? {
@@ -296,6 +335,42 @@ public enum ETag {
 /// Rewrites references inside one transaction entry: fullUrls of other entries become the assigned
 /// `Type/id`, conditional references are resolved to their single match.
 struct ReferenceRewriter {
+    /// Rewrites fullUrls only; nil when a conditional reference needs a search.
+    static func rewriteWithoutDatabase(_ value: JSON, resolved: [String: String], entryPath: String) throws -> JSON? {
+        switch value {
+        case .object(var o):
+            for (key, v) in o {
+                if key == "reference", case .string(let ref) = v {
+                    if let target = resolved[ref] {
+                        o[key] = .string(target)
+                    } else if ref.hasPrefix("urn:uuid:") || ref.hasPrefix("urn:oid:") {
+                        throw FHIRError(status: 400, code: .notFound, "\(entryPath): reference '\(ref)' names no entry of this transaction")
+                    } else if ref.contains("?"), !ref.hasPrefix("#"), !ref.contains("://") {
+                        return nil
+                    }
+                } else if case .object = v, let r = try rewriteWithoutDatabase(v, resolved: resolved, entryPath: entryPath) {
+                    o[key] = r
+                } else if case .object = v {
+                    return nil
+                } else if case .array = v {
+                    guard let r = try rewriteWithoutDatabase(v, resolved: resolved, entryPath: entryPath) else { return nil }
+                    o[key] = r
+                }
+            }
+            return .object(o)
+        case .array(let items):
+            var out: [JSON] = []
+            out.reserveCapacity(items.count)
+            for item in items {
+                guard let r = try rewriteWithoutDatabase(item, resolved: resolved, entryPath: entryPath) else { return nil }
+                out.append(r)
+            }
+            return .array(out)
+        default:
+            return value
+        }
+    }
+
     let resolved: [String: String]
     let tx: any StoreTransaction
     let repository: FHIRRepository

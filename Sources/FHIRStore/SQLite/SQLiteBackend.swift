@@ -22,6 +22,9 @@ public final class SQLiteBackend: StoreBackend {
         if !dir.isEmpty { try? FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true) }
         let conn = try SQLiteConnection(path: path)
         try conn.execute("PRAGMA journal_mode=WAL")
+        // Checkpoints run on a connection of their own (below), not inside the writer's commits: a
+        // page rewritten by many commits is copied into the database file once, and no commit waits.
+        try conn.execute("PRAGMA wal_autocheckpoint=0")
         // FULL: the WAL is fsynced at every commit, which is what makes a 2xx durable.
         try conn.execute("PRAGMA synchronous=FULL")
         try conn.execute("PRAGMA foreign_keys=OFF")
@@ -29,7 +32,10 @@ public final class SQLiteBackend: StoreBackend {
         writer = SQLiteWriter(connection: conn)
         self.readers = Mutex([])
         self.readerCount = readers
+        checkpointer = try SQLiteCheckpointer(path: path)
     }
+
+    private let checkpointer: SQLiteCheckpointer
 
     private func withReader<T>(_ body: (SQLiteConnection) throws -> T) throws -> T {
         let conn = try readers.withLock { pool -> SQLiteConnection in
@@ -79,6 +85,7 @@ public final class SQLiteBackend: StoreBackend {
     }
 
     public func close() async {
+        checkpointer.stop()
         readers.withLock { $0.removeAll() }
     }
 }
@@ -210,5 +217,35 @@ actor SQLiteWriter {
             for answer in answers { answer(commitError) }
         }
         draining = false
+    }
+}
+
+/// Copies committed WAL pages into the database file in the background (PASSIVE checkpoints every
+/// quarter second), so commits never pay for it and the WAL stays bounded.
+final class SQLiteCheckpointer: @unchecked Sendable {
+    // The connection is used only on `queue`; `stopped` is only read and written there too.
+    private let conn: SQLiteConnection
+    private let queue = DispatchQueue(label: "kangqiao.sqlite.checkpoint")
+    private var stopped = false
+    static let interval = DispatchTimeInterval.milliseconds(250)
+
+    init(path: String) throws {
+        conn = try SQLiteConnection(path: path)
+        schedule()
+    }
+
+    private func schedule() {
+        queue.asyncAfter(deadline: .now() + Self.interval) { [weak self] in
+            guard let self, !self.stopped else { return }
+            try? self.conn.execute("PRAGMA wal_checkpoint(PASSIVE)")
+            self.schedule()
+        }
+    }
+
+    func stop() {
+        queue.sync {
+            stopped = true
+            try? conn.execute("PRAGMA wal_checkpoint(PASSIVE)")
+        }
     }
 }

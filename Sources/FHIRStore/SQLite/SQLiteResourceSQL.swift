@@ -122,30 +122,36 @@ extension SQLiteConnection {
     func insertIndex(rid: Int64, _ ix: SearchIndexRows) throws {
         let id = SQLValue.int(rid)
         func opt(_ s: String?) -> SQLValue { s.map { .text($0) } ?? .null }
-        for t in ix.tokens {
-            try run("INSERT INTO idx_token (rid, param, system, code, text) VALUES (?1, ?2, ?3, ?4, ?5)",
-                    [id, .text(t.param), opt(t.system), opt(t.code), opt(t.text)])
+        try insertRows("idx_token", "rid, param, system, code, text", ix.tokens) { [id, .text($0.param), opt($0.system), opt($0.code), opt($0.text)] }
+        try insertRows("idx_string", "rid, param, normalized, exact", ix.strings) { [id, .text($0.param), .text($0.normalized), .text($0.exact)] }
+        try insertRows("idx_date", "rid, param, low, high", ix.dates) { [id, .text($0.param), .int($0.low), .int($0.high)] }
+        try insertRows("idx_reference", "rid, param, target_type, target_id, url", ix.references) {
+            [id, .text($0.param), opt($0.targetType), opt($0.targetId), opt($0.url)]
         }
-        for s in ix.strings {
-            try run("INSERT INTO idx_string (rid, param, normalized, exact) VALUES (?1, ?2, ?3, ?4)",
-                    [id, .text(s.param), .text(s.normalized), .text(s.exact)])
+        try insertRows("idx_number", "rid, param, value", ix.numbers) { [id, .text($0.param), .double($0.value)] }
+        try insertRows("idx_quantity", "rid, param, value, system, code", ix.quantities) {
+            [id, .text($0.param), .double($0.value), opt($0.system), opt($0.code)]
         }
-        for d in ix.dates {
-            try run("INSERT INTO idx_date (rid, param, low, high) VALUES (?1, ?2, ?3, ?4)", [id, .text(d.param), .int(d.low), .int(d.high)])
-        }
-        for x in ix.references {
-            try run("INSERT INTO idx_reference (rid, param, target_type, target_id, url) VALUES (?1, ?2, ?3, ?4, ?5)",
-                    [id, .text(x.param), opt(x.targetType), opt(x.targetId), opt(x.url)])
-        }
-        for n in ix.numbers {
-            try run("INSERT INTO idx_number (rid, param, value) VALUES (?1, ?2, ?3)", [id, .text(n.param), .double(n.value)])
-        }
-        for q in ix.quantities {
-            try run("INSERT INTO idx_quantity (rid, param, value, system, code) VALUES (?1, ?2, ?3, ?4, ?5)",
-                    [id, .text(q.param), .double(q.value), opt(q.system), opt(q.code)])
-        }
-        for u in ix.uris {
-            try run("INSERT INTO idx_uri (rid, param, uri) VALUES (?1, ?2, ?3)", [id, .text(u.param), .text(u.uri)])
+        try insertRows("idx_uri", "rid, param, uri", ix.uris) { [id, .text($0.param), .text($0.uri)] }
+    }
+
+    /// Inserts rows with multi-row INSERT statements (up to 32 rows each): one step instead of one per row.
+    private func insertRows<Row>(_ table: String, _ columns: String, _ rows: [Row], _ values: (Row) -> [SQLValue]) throws {
+        guard !rows.isEmpty else { return }
+        let width = columns.split(separator: ",").count
+        var start = 0
+        while start < rows.count {
+            let chunk = rows[start..<min(start + 32, rows.count)]
+            var binds: [SQLValue] = []
+            binds.reserveCapacity(chunk.count * width)
+            var tuples: [String] = []
+            for row in chunk {
+                let first = binds.count
+                binds += values(row)
+                tuples.append("(" + (1...width).map { "?\(first + $0)" }.joined(separator: ", ") + ")")
+            }
+            try run("INSERT INTO \(table) (\(columns)) VALUES " + tuples.joined(separator: ", "), binds)
+            start += chunk.count
         }
     }
 }

@@ -1,0 +1,44 @@
+/// A transaction view that holds writes back and sends them as one `putAll` batch (one or two
+/// statements on PostgreSQL instead of several round trips per resource). Reads see the held writes;
+/// a search first sends them, so it sees them too.
+final class BufferedTransaction: StoreTransaction, @unchecked Sendable {
+    // Used by one transaction body at a time, sequentially (the body awaits each call), never shared.
+    private let base: any StoreTransaction
+    private var held: [ResourceWrite] = []
+    private var latest: [ResourceKey: ResourceWrite] = [:]
+
+    init(_ base: any StoreTransaction) { self.base = base }
+
+    func read(type: String, id: String) async throws -> ResourceRecord? {
+        if let w = latest[ResourceKey(type: type, id: id)] { return w.record }
+        return try await base.read(type: type, id: id)
+    }
+
+    func contentHash(type: String, id: String) async throws -> String? {
+        if let w = latest[ResourceKey(type: type, id: id)] { return w.contentHash }
+        return try await base.contentHash(type: type, id: id)
+    }
+
+    func matchingKeys(_ query: StoreQuery, limit: Int) async throws -> [ResourceKey] {
+        try await flush()
+        return try await base.matchingKeys(query, limit: limit)
+    }
+
+    func put(_ write: ResourceWrite) async throws {
+        held.append(write)
+        latest[write.record.key] = write
+    }
+
+    func putAll(_ writes: [ResourceWrite]) async throws {
+        for w in writes { try await put(w) }
+    }
+
+    /// Sends the held writes; call before the body returns.
+    func flush() async throws {
+        guard !held.isEmpty else { return }
+        let batch = held
+        held.removeAll()
+        latest.removeAll()
+        try await base.putAll(batch)
+    }
+}
