@@ -190,7 +190,7 @@ extension FHIRRepository {
                             answers[e.index] = EntryResponse(status: "200 OK", location: Self.location(existing), record: existing)
                             continue
                         }
-                        prepared = try repository.prepare(rewritten, type: e.type, expressionPrefix: at + ".resource.")
+                        prepared = try repository.prepare(rewritten, type: e.type, expressionPrefix: at + ".resource.", alreadyChecked: true)
                     }
                     let result: WriteResult
                     if e.method == "POST" {
@@ -240,7 +240,7 @@ extension FHIRRepository {
             guard let rewritten = try ReferenceRewriter.rewriteWithoutDatabase(resource, resolved: plan.resolved, entryPath: at) else {
                 return nil
             }
-            plan.prepared[e.index] = (rewritten, try prepare(rewritten, type: e.type, expressionPrefix: at + ".resource."))
+            plan.prepared[e.index] = (rewritten, try prepare(rewritten, type: e.type, expressionPrefix: at + ".resource.", alreadyChecked: true))
         }
         return plan
     }

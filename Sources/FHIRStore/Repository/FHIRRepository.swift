@@ -52,7 +52,9 @@ public struct FHIRRepository: Sendable {
     // MARK: Preparation
 
     /// Checks `resource` is a `type` resource and valid, and computes its hash and index rows.
-    func prepare(_ resource: JSON, type: String, expressionPrefix: String = "") throws -> PreparedResource {
+    /// `alreadyChecked`: the resource was validated as part of its Bundle (`processBundle` checks the
+    /// whole Bundle, entries included), so the checks are not run twice.
+    func prepare(_ resource: JSON, type: String, expressionPrefix: String = "", alreadyChecked: Bool = false) throws -> PreparedResource {
         guard case .object(let body) = resource else {
             throw FHIRError(status: 400, code: .structure, "the body must be a JSON object (a FHIR resource)")
         }
@@ -63,7 +65,7 @@ public struct FHIRRepository: Sendable {
             throw FHIRError(status: 400, code: .invalid, "resourceType '\(rt)' does not match the endpoint type '\(type)'",
                             expression: [expressionPrefix + "resourceType"])
         }
-        if let checker {
+        if let checker, !alreadyChecked {
             let issues = checker.check(resource)
             let errors = issues.filter(\.isError)
             if !errors.isEmpty {
