@@ -182,12 +182,16 @@ public struct FHIRDispatcher: Sendable {
         if let none = r.header("if-none-match"), ETag.version(none) == record.versionId {
             return FHIRHTTPResponse(status: 304, headers: versionHeaders(record))
         }
-        let summary = SearchRequest.pairs(r.query).first { $0.name == "_elements" }
-        if let summary {
-            var o = SearchResultOptions()
-            o.elements = summary.value.split(separator: ",").map(String.init)
+        var options = SearchResultOptions()
+        for p in SearchRequest.pairs(r.query) {
+            if p.name == "_elements" { options.elements = p.value.split(separator: ",").map(String.init) }
+            if p.name == "_summary" { options.summary = p.value }
+        }
+        let lookup = repository.parameters
+        let shaped = ResultShaping(options: options, summaryElements: { lookup?.summaryElements(of: $0) }).apply(record.json)
+        if shaped != record.json {
             return resource(200, ResourceRecord(type: record.type, id: record.id, versionId: record.versionId, lastUpdated: record.lastUpdated,
-                                                isDeleted: false, json: ResultShaping(options: o).apply(record.json)))
+                                                isDeleted: false, json: shaped))
         }
         return resource(200, record)
     }

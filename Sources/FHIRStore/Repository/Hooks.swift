@@ -60,4 +60,10 @@ public struct SearchParameterInfo: Sendable {
 public protocol SearchParameterLookup: Sendable {
     func parameter(type: String, code: String) -> SearchParameterInfo?
     func isResourceType(_ name: String) -> Bool
+    /// The top-level elements of `type` marked as summary elements (for `_summary=true`).
+    func summaryElements(of type: String) -> Set<String>?
+}
+
+extension SearchParameterLookup {
+    public func summaryElements(of type: String) -> Set<String>? { nil }
 }

@@ -44,7 +44,8 @@ extension FHIRRepository {
             links.append((relation, Self.url(path, selfParams + [SearchParameterValue(name: "_cursor", modifier: nil, value: cursor.text)])))
         }
         var writer = BundleWriter(type: "searchset", total: total, links: links)
-        let shaping = ResultShaping(options: compiled.options)
+        let lookup = parameters
+        let shaping = ResultShaping(options: compiled.options, summaryElements: { lookup?.summaryElements(of: $0) })
         for r in records {
             writer.entry(fullUrl: "\(baseURL)/\(r.type)/\(r.id)", resource: shaping.apply(r.json), extra: [("search", ["mode": "match"])])
         }
@@ -157,16 +158,40 @@ extension FHIRRepository {
 }
 
 /// `_summary` and `_elements` applied to stored JSON (only when asked: otherwise bytes pass through).
+/// A shaped resource carries the SUBSETTED tag (search.html#summary).
 public struct ResultShaping: Sendable {
     public let options: SearchResultOptions
+    /// The summary elements (`isSummary` in the definitions) of each resource type, for `_summary=true`.
+    let summaryElements: @Sendable (String) -> Set<String>?
 
-    public init(options: SearchResultOptions) { self.options = options }
+    public init(options: SearchResultOptions, summaryElements: @escaping @Sendable (String) -> Set<String>? = { _ in nil }) {
+        self.options = options
+        self.summaryElements = summaryElements
+    }
+
+    var shapes: Bool {
+        if let e = options.elements, !e.isEmpty { return true }
+        return ["true", "text", "data"].contains(options.summary ?? "")
+    }
 
     public func apply(_ json: [UInt8]) -> [UInt8] {
-        guard let elements = options.elements, !elements.isEmpty else { return json }
-        guard case .object(let o) = (try? JSONParser.parse(json)) ?? .null else { return json }
+        guard shapes, case .object(let o) = (try? JSONParser.parse(json)) ?? .null else { return json }
+        let type = o["resourceType"]?.stringValue ?? ""
+        let keep: (String) -> Bool
+        switch options.summary {
+        case "true":
+            guard let summary = summaryElements(type) else { return json }
+            keep = { Self.matches($0, summary) }
+        case "text":
+            keep = { ["text", "id", "meta"].contains($0) || (summaryElements(type)?.contains($0) == true && Self.isMandatory($0)) }
+        case "data":
+            keep = { $0 != "text" }
+        default:
+            let elements = Set(options.elements ?? [])
+            keep = { Self.matches($0, elements) }
+        }
         var kept = JSONObject()
-        for (k, v) in o where ["resourceType", "id", "meta"].contains(k) || elements.contains(k) { kept[k] = v }
+        for (k, v) in o where ["resourceType", "id", "meta"].contains(k) || keep(k) { kept[k] = v }
         var meta = kept["meta"]?.objectValue ?? JSONObject()
         var tags = meta["tag"]?.arrayValue ?? []
         tags.append(["system": "http://terminology.hl7.org/CodeSystem/v3-ObservationValue", "code": "SUBSETTED"])
@@ -174,4 +199,19 @@ public struct ResultShaping: Sendable {
         kept["meta"] = .object(meta)
         return JSONWriter.bytes(.object(kept))
     }
+
+    /// `value` keeps `valueQuantity` (choice elements are named without their type suffix); `_x` siblings
+    /// of primitives go with their element.
+    static func matches(_ key: String, _ names: Set<String>) -> Bool {
+        let bare = key.hasPrefix("_") ? String(key.dropFirst()) : key
+        if names.contains(bare) { return true }
+        for n in names where bare.count > n.count && bare.hasPrefix(n) {
+            if let c = bare.dropFirst(n.count).first, c.isUppercase { return true }
+        }
+        return false
+    }
+
+    /// `_summary=text` also keeps mandatory elements; without cardinality at hand, status is the one
+    /// every workflow resource has.
+    static func isMandatory(_ key: String) -> Bool { key == "status" }
 }

@@ -62,6 +62,15 @@ public final class SearchIndexExtractor: ResourceIndexing, SearchParameterLookup
 
     public func isResourceType(_ name: String) -> Bool { definitions.isConcreteResourceType(name) }
 
+    public func summaryElements(of type: String) -> Set<String>? {
+        guard let t = definitions.type(named: type) else { return nil }
+        var names: Set<String> = []
+        for e in t.elements where e.isSummary && e.path.split(separator: ".").count == 2 {
+            names.insert(e.name.hasSuffix("[x]") ? String(e.name.dropLast(3)) : e.name)
+        }
+        return names
+    }
+
     /// The component parameter codes of a composite parameter whose focus is the resource itself
     /// (Observation `code-value-quantity`): its components are then the resource's own parameters,
     /// whose index rows answer it. Nil for other composites (focus on a repeating element).
