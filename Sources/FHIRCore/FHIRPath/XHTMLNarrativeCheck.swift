@@ -2,22 +2,9 @@
 /// in the XHTML namespace, and it uses only the basic formatting elements and attributes — no scripts,
 /// forms, frames, objects, head/body, external style sheets, event handlers or `javascript:` links.
 public enum XHTMLNarrativeCheck {
-    /// The elements txt-1 allows (narrative.html, from the constraint's definition).
-    static let allowedElements: Set<String> = [
-        "a", "abbr", "acronym", "b", "big", "blockquote", "br", "caption", "cite", "code", "col", "colgroup", "dd",
-        "dfn", "div", "dl", "dt", "em", "h1", "h2", "h3", "h4", "h5", "h6", "hr", "i", "img", "li", "ol", "p", "pre",
-        "q", "samp", "small", "span", "strong", "sub", "sup", "table", "tbody", "td", "tfoot", "th", "thead", "tr",
-        "tt", "ul", "var",
-    ]
-
-    /// The attributes txt-1 allows, plus the namespace and language declarations.
-    static let allowedAttributes: Set<String> = [
-        "abbr", "accesskey", "align", "alt", "axis", "bgcolor", "border", "cellhalign", "cellpadding",
-        "cellspacing", "cellvalign", "char", "charoff", "charset", "cite", "class", "colspan", "compact", "coords",
-        "dir", "frame", "headers", "height", "href", "hreflang", "hspace", "id", "lang", "longdesc", "name",
-        "nowrap", "rel", "rev", "rowspan", "rules", "scope", "shape", "span", "src", "start", "style", "summary",
-        "tabindex", "title", "type", "valign", "value", "vspace", "width", "xmlns", "xml:lang",
-    ]
+    /// The elements and attributes txt-1 allows: one list, kept with the validator's narrative check.
+    static var allowedElements: Set<String> { NarrativeCheck.allowedElements }
+    static var allowedAttributes: Set<String> { NarrativeCheck.allowedAttributes }
 
     /// True when `xhtml` is an acceptable FHIR narrative `div`.
     public static func isValid(_ xhtml: String) -> Bool {
