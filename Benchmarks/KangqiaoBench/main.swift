@@ -8,6 +8,7 @@ let commands: [BenchCommand] = [
     JSONBenchmark.command,
     HTTPBenchmark.command,
     IngestBenchmark.command,
+    SearchBenchmark.command,
 ]
 
 await BenchCommand.main(commands: commands, arguments: Array(CommandLine.arguments.dropFirst()))

@@ -8,6 +8,9 @@ enum Schema {
         let pk: String
         let bytes: String
         let big = "BIGINT"
+        // Prefix ranges on text compare code points (COLLATE "C" on PostgreSQL, SQLite's default BINARY):
+        // the index must use the same collation to answer them.
+        let codePoint = dialect == .postgres ? #" COLLATE "C""# : ""
         switch dialect {
         case .sqlite:
             pk = "INTEGER PRIMARY KEY"
@@ -16,6 +19,7 @@ enum Schema {
             pk = "BIGSERIAL PRIMARY KEY"
             bytes = "BYTEA"
         }
+        // The value indexes end in `rid`: a search's `rid IN (SELECT rid ...)` is answered by the index alone.
         let v1 = [
             """
             CREATE TABLE resource (
@@ -51,25 +55,25 @@ enum Schema {
             "CREATE INDEX resource_version_key ON resource_version (res_type, res_id, version_id)",
             "CREATE INDEX resource_version_updated ON resource_version (last_updated)",
             "CREATE TABLE idx_token (rid \(big) NOT NULL, param TEXT NOT NULL, system TEXT, code TEXT, text TEXT)",
-            "CREATE INDEX idx_token_value ON idx_token (param, code, system)",
+            "CREATE INDEX idx_token_value ON idx_token (param, code, system, rid)",
             "CREATE INDEX idx_token_rid ON idx_token (rid)",
             "CREATE TABLE idx_string (rid \(big) NOT NULL, param TEXT NOT NULL, normalized TEXT NOT NULL, exact TEXT NOT NULL)",
-            "CREATE INDEX idx_string_value ON idx_string (param, normalized)",
+            "CREATE INDEX idx_string_value ON idx_string (param, normalized\(codePoint), rid)",
             "CREATE INDEX idx_string_rid ON idx_string (rid)",
             "CREATE TABLE idx_date (rid \(big) NOT NULL, param TEXT NOT NULL, low \(big) NOT NULL, high \(big) NOT NULL)",
-            "CREATE INDEX idx_date_value ON idx_date (param, low, high)",
+            "CREATE INDEX idx_date_value ON idx_date (param, low, high, rid)",
             "CREATE INDEX idx_date_rid ON idx_date (rid)",
             "CREATE TABLE idx_reference (rid \(big) NOT NULL, param TEXT NOT NULL, target_type TEXT, target_id TEXT, url TEXT)",
-            "CREATE INDEX idx_reference_value ON idx_reference (param, target_id, target_type)",
+            "CREATE INDEX idx_reference_value ON idx_reference (param, target_id, target_type, rid)",
             "CREATE INDEX idx_reference_rid ON idx_reference (rid)",
             "CREATE TABLE idx_number (rid \(big) NOT NULL, param TEXT NOT NULL, value DOUBLE PRECISION NOT NULL)",
-            "CREATE INDEX idx_number_value ON idx_number (param, value)",
+            "CREATE INDEX idx_number_value ON idx_number (param, value, rid)",
             "CREATE INDEX idx_number_rid ON idx_number (rid)",
             "CREATE TABLE idx_quantity (rid \(big) NOT NULL, param TEXT NOT NULL, value DOUBLE PRECISION NOT NULL, system TEXT, code TEXT)",
-            "CREATE INDEX idx_quantity_value ON idx_quantity (param, code, value)",
+            "CREATE INDEX idx_quantity_value ON idx_quantity (param, code, value, rid)",
             "CREATE INDEX idx_quantity_rid ON idx_quantity (rid)",
             "CREATE TABLE idx_uri (rid \(big) NOT NULL, param TEXT NOT NULL, uri TEXT NOT NULL)",
-            "CREATE INDEX idx_uri_value ON idx_uri (param, uri)",
+            "CREATE INDEX idx_uri_value ON idx_uri (param, uri\(codePoint), rid)",
             "CREATE INDEX idx_uri_rid ON idx_uri (rid)",
         ]
         return [(1, v1)]

@@ -31,8 +31,10 @@ public enum SQLDialect: Sendable {
 }
 
 /// Turns a `StoreQuery` into one SQL statement over `resource` and the index tables. Every predicate
-/// becomes an `EXISTS` on its index table keyed by the resource's row id (chains an `IN` over joined
-/// references), so one statement answers the search and the same WHERE clause answers the count.
+/// becomes `r.rid IN (SELECT rid FROM <index table> WHERE <value>)`: an uncorrelated set that the value
+/// index (which ends in `rid`) answers alone, so the planner starts from the few matching rows instead
+/// of probing the index once per resource row (measured at 1M resources: 13.9 s → 0.1 ms for a
+/// reference). Chains are an `IN` over joined references. The same WHERE clause answers the count.
 /// Only portable SQL (SQLite 3.40, PostgreSQL 15); where the dialects differ, `SQLDialect` says how.
 public struct SQLSearchBuilder {
     public let dialect: SQLDialect
@@ -60,7 +62,13 @@ public struct SQLSearchBuilder {
     /// The conditions on the resource row aliased `r`: current, of `type`, matching every filter.
     mutating func conditions(type: String?, filters: [[IndexPredicate]], on r: String) -> [String] {
         var parts = ["\(r).deleted = 0"]
-        if let type { parts.append("\(r).res_type = \(bind(.text(type)))") }
+        if let type {
+            // With criteria, SQLite must start from their index lists (rows by primary key, already in
+            // rid order), not scan every row of the type: without statistics its planner picks the type
+            // index (measured at 100k resources: 567 ms → under 1 ms). `+` tells it not to use the index.
+            let hint = dialect == .sqlite && filters.contains(where: { !$0.isEmpty }) ? "+" : ""
+            parts.append("\(hint)\(r).res_type = \(bind(.text(type)))")
+        }
         for ors in filters where !ors.isEmpty {
             let alts = ors.map { predicate($0, on: r, type: type) }
             parts.append(alts.count == 1 ? alts[0] : "(" + alts.joined(separator: " OR ") + ")")
@@ -68,10 +76,11 @@ public struct SQLSearchBuilder {
         return parts
     }
 
-    /// `EXISTS` over the rows of `table` (aliased `a`) of parameter `param` of the resource row `r`.
+    /// True when resource row `r` has a row of `table` (aliased `a`) for parameter `param` that meets
+    /// `conditions` (which name only `a`'s columns).
     mutating func exists(_ table: IndexTable, _ a: String, of r: String, param: String, _ conditions: [String]) -> String {
-        let all = ["\(a).rid = \(r).rid", "\(a).param = \(bind(.text(param)))"] + conditions
-        return "EXISTS (SELECT 1 FROM \(table.rawValue) \(a) WHERE " + all.joined(separator: " AND ") + ")"
+        let all = ["\(a).param = \(bind(.text(param)))"] + conditions
+        return "\(r).rid IN (SELECT \(a).rid FROM \(table.rawValue) \(a) WHERE " + all.joined(separator: " AND ") + ")"
     }
 
     mutating func predicate(_ p: IndexPredicate, on r: String, type: String?) -> String {
@@ -128,9 +137,12 @@ public struct SQLSearchBuilder {
             let x = alias("x")
             let t = alias("r")
             let paramBind = bind(.text(param))
+            let typeBind = bind(.text(targetType))
             let inner = conditions(type: targetType, filters: filters, on: t)
-            return "\(r).rid IN (SELECT \(x).rid FROM idx_reference \(x) JOIN resource \(t) ON \(t).res_type = \(x).target_type"
-                + " AND \(t).res_id = \(x).target_id WHERE \(x).param = \(paramBind) AND " + inner.joined(separator: " AND ") + ")"
+            // From the few targets that match to the references to them (the value index is keyed by
+            // param and target id), never from every reference of the parameter.
+            return "\(r).rid IN (SELECT \(x).rid FROM idx_reference \(x) WHERE \(x).param = \(paramBind) AND \(x).target_type = \(typeBind)"
+                + " AND \(x).target_id IN (SELECT \(t).res_id FROM resource \(t) WHERE " + inner.joined(separator: " AND ") + "))"
         case .referencedBy(let sourceType, let param, let filters):
             let x = alias("x")
             let s = alias("r")
