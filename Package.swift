@@ -3,6 +3,7 @@ import PackageDescription
 
 // Engineers working on the upper layers while FHIRCore is being edited may build against a frozen copy.
 let coreSnapshot = Context.environment["KANGQIAO_CORE_SNAPSHOT"]
+// A comma-separated list of FHIRStoreTests files to leave out of a local build (development aid only).
 let excludedStoreTests = (Context.environment["KANGQIAO_EXCLUDE_TESTS"] ?? "").split(separator: ",").map(String.init)
 
 // Layers (ARCHITECTURE.md): FHIRCore (no I/O) <- FHIRStore <- KangqiaoServer <- kangqiao.
