@@ -161,17 +161,10 @@ enum SearchCorpusGenerator {
     /// Days from 1970-01-01 to 2015-01-01.
     static let daysFromEpochTo2015 = 16_436
 
-    /// The civil date of a day count since 1970-01-01 (Howard Hinnant's algorithm).
+    /// The civil date of a day count since 1970-01-01 (the product's own calendar arithmetic).
     static func civil(day: Int) -> (Int, Int, Int) {
-        let z = day + 719_468
-        let era = (z >= 0 ? z : z - 146_096) / 146_097
-        let doe = z - era * 146_097
-        let yoe = (doe - doe / 1_460 + doe / 36_524 - doe / 146_096) / 365
-        let doy = doe - (365 * yoe + yoe / 4 - yoe / 100)
-        let mp = (5 * doy + 2) / 153
-        let d = doy - (153 * mp + 2) / 5 + 1
-        let m = mp < 10 ? mp + 3 : mp - 9
-        return (yoe + era * 400 + (m <= 2 ? 1 : 0), m, d)
+        let (y, m, d) = InstantFormat.civil(fromDays: Int64(day))
+        return (Int(y), Int(m), Int(d))
     }
 
     private static func two(_ n: Int) -> String { n < 10 ? "0\(n)" : "\(n)" }
