@@ -14,6 +14,22 @@ extension JSONReader {
         try parseStringReportingEscapes().0
     }
 
+    /// Advances `i` over plain string bytes eight at a time, stopping at the first '"', '\\' or control
+    /// character (or where fewer than eight bytes remain), OR-ing every byte passed into `seen`.
+    @inline(__always) private func skipPlainWords(_ i: inout Int, seen: inout UInt64) {
+        let n = count
+        while i &+ 8 <= n {
+            let w = UInt64(littleEndian: UnsafeRawPointer(p + i).loadUnaligned(as: UInt64.self))
+            let special = JSONSWAR.specialBytes(w)
+            seen |= w
+            if special != 0 {
+                i &+= special.trailingZeroBitCount >> 3
+                return
+            }
+            i &+= 8
+        }
+    }
+
     /// Reads the string whose opening quote is at `pos`; `escaped` tells whether it held escapes.
     private mutating func parseStringReportingEscapes() throws(JSONParseError) -> (String, escaped: Bool) {
         let contentStart = pos + 1
@@ -21,17 +37,7 @@ extension JSONReader {
         var seen: UInt64 = 0  // OR of all bytes scanned: its high bits say whether anything was non-ASCII
         let n = count
         while true {
-            // Eight bytes at a time until one is '"', '\' or a control character.
-            while i &+ 8 <= n {
-                let w = UInt64(littleEndian: UnsafeRawPointer(p + i).loadUnaligned(as: UInt64.self))
-                let special = JSONSWAR.specialBytes(w)
-                seen |= w
-                if special != 0 {
-                    i &+= special.trailingZeroBitCount >> 3
-                    break
-                }
-                i &+= 8
-            }
+            skipPlainWords(&i, seen: &seen)
             guard i < n else { throw fail("unterminated string", at: contentStart - 1) }
             let c = p[i]
             if c == UInt8(ascii: "\"") { break }
@@ -61,16 +67,7 @@ extension JSONReader {
         var seen = prefixSeen
         let n = count
         while true {
-            while i &+ 8 <= n {
-                let w = UInt64(littleEndian: UnsafeRawPointer(p + i).loadUnaligned(as: UInt64.self))
-                let special = JSONSWAR.specialBytes(w)
-                seen |= w
-                if special != 0 {
-                    i &+= special.trailingZeroBitCount >> 3
-                    break
-                }
-                i &+= 8
-            }
+            skipPlainWords(&i, seen: &seen)
             while i < n, !JSONSWAR.isSpecial(p[i]) {
                 seen |= UInt64(p[i])
                 i &+= 1
