@@ -34,7 +34,7 @@ enum IngestStages {
                     for (type, r) in resources {
                         let rows = indexer.indexRows(for: r, type: type)
                         sink &+= rows.tokens.count + rows.references.count
-                        sink &+= indexer.compartment(for: r, type: type)?.utf8.count ?? 0
+                        sink &+= indexer.compartment(for: r, type: type, rows: rows)?.utf8.count ?? 0
                     }
                 }.cpu
             })

@@ -1,5 +1,6 @@
 import FHIRCore
 import FHIRStore
+import Foundation
 
 /// An HTTP request reduced to what FHIR dispatch needs, so the FHIR layer is testable without a socket.
 public struct FHIRHTTPRequest: Sendable {
@@ -38,8 +39,8 @@ public struct FHIRHTTPRequest: Sendable {
     var preferences: [String: String] {
         guard let prefer = header("prefer") else { return [:] }
         var result: [String: String] = [:]
-        for part in prefer.split(separator: ",") + prefer.split(separator: ";") {
-            let kv = part.split(separator: "=", maxSplits: 1).map { String($0).trimmingCharacters(in: " \"") }
+        for part in prefer.split(whereSeparator: { $0 == "," || $0 == ";" }) {
+            let kv = part.split(separator: "=", maxSplits: 1).map { String($0).trimmingCharacters(in: CharacterSet(charactersIn: " \"")) }
             if kv.count == 2 { result[kv[0].lowercased()] = kv[1] }
         }
         return result
@@ -83,21 +84,12 @@ enum FHIRMediaType {
 
     /// JSON flavours we accept on input and honour in `_format`.
     static func isJSON(_ value: String) -> Bool {
-        let v = value.lowercased().split(separator: ";").first.map { String($0).trimmingCharacters(in: " ") } ?? ""
+        let v = value.lowercased().split(separator: ";").first.map { String($0).trimmingCharacters(in: .whitespaces) } ?? ""
         return ["json", "application/json", "application/fhir+json", "application/json+fhir", "text/json"].contains(v)
     }
 
     static func isXML(_ value: String) -> Bool {
         let v = value.lowercased()
         return v.contains("xml")
-    }
-}
-
-extension String {
-    func trimmingCharacters(in set: String) -> String {
-        var s = Substring(self)
-        while let f = s.first, set.contains(f) { s = s.dropFirst() }
-        while let l = s.last, set.contains(l) { s = s.dropLast() }
-        return String(s)
     }
 }

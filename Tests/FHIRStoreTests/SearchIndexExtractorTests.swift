@@ -64,14 +64,14 @@ struct SearchIndexExtractorTests {
         #expect(InstantFormat.string(millis: birth.low) == "1949-12-01T00:00:00.000Z")
         #expect(InstantFormat.string(millis: birth.high) == "1949-12-31T23:59:59.999Z")
         #expect(rows.references.contains(.init(param: "general-practitioner", targetType: "Practitioner", targetId: "d1")))
-        #expect(Self.extractor.compartment(for: patient, type: "Patient") == "p1")
+        #expect(Self.extractor.compartment(for: patient, type: "Patient", rows: rows) == "p1")
     }
 
     @Test("an Observation is placed in its subject's patient compartment")
     func observationCompartment() throws {
         let obs = try JSONParser.parse(#"{"resourceType":"Observation","status":"final","code":{"coding":[{"system":"http://loinc.org","code":"8480-6"}]},"subject":{"reference":"Patient/p9"},"valueQuantity":{"value":120,"system":"http://unitsofmeasure.org","code":"mm[Hg]"}}"#)
-        #expect(Self.extractor.compartment(for: obs, type: "Observation") == "p9")
         let rows = Self.extractor.indexRows(for: obs, type: "Observation")
+        #expect(Self.extractor.compartment(for: obs, type: "Observation", rows: rows) == "p9")
         #expect(rows.quantities.contains { $0.param == "value-quantity" && $0.value == 120 && $0.code == "mm[Hg]" })
         #expect(rows.tokens.contains { $0.param == "code" && $0.code == "8480-6" && $0.system == "http://loinc.org" })
     }

@@ -78,10 +78,10 @@ public struct FHIRRepository: Sendable {
                 throw FHIRError(status: structural ? 400 : 422, issues: prefixed)
             }
         }
+        let rows = indexer?.indexRows(for: resource, type: type) ?? SearchIndexRows()
         return PreparedResource(
-            type: type, body: body, contentHash: ContentHash.of(body),
-            index: indexer?.indexRows(for: resource, type: type) ?? SearchIndexRows(),
-            compartment: indexer?.compartment(for: resource, type: type) ?? (type == "Patient" ? body["id"]?.stringValue : nil))
+            type: type, body: body, contentHash: ContentHash.of(body), index: rows,
+            compartment: indexer?.compartment(for: resource, type: type, rows: rows) ?? (type == "Patient" ? body["id"]?.stringValue : nil))
     }
 
     // MARK: Read

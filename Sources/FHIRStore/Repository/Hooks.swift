@@ -40,7 +40,8 @@ public protocol ResourceChecking: Sendable {
 public protocol ResourceIndexing: Sendable {
     func indexRows(for resource: JSON, type: String) -> SearchIndexRows
     /// The id of the patient whose compartment holds the resource, if any.
-    func compartment(for resource: JSON, type: String) -> String?
+    /// `rows` are the resource's index rows from `indexRows(for:type:)`, which hold its references.
+    func compartment(for resource: JSON, type: String, rows: SearchIndexRows) -> String?
 }
 
 /// What the search request parser needs to know of a search parameter.

@@ -103,16 +103,12 @@ public final class SearchIndexExtractor: ResourceIndexing, SearchParameterLookup
         return rows
     }
 
-    public func compartment(for resource: JSON, type: String) -> String? {
+    public func compartment(for resource: JSON, type: String, rows: SearchIndexRows) -> String? {
         if type == "Patient" { return resource["id"]?.stringValue }
         guard let params = compartmentParameters[type] else { return nil }
+        // The compartment parameters' references are already among the index rows: no second evaluation.
         for p in byType[type] ?? [] where params.contains(p.code) && p.type == .reference {
-            guard let values = try? p.expression.evaluate(on: resource, model: definitions, options: Self.options) else { continue }
-            for v in values {
-                if let ref = v.json["reference"]?.stringValue, let (t, id) = IndexValueConversion.localReference(ref), t == "Patient" {
-                    return id
-                }
-            }
+            if let row = rows.references.first(where: { $0.param == p.code && $0.targetType == "Patient" }) { return row.targetId }
         }
         return nil
     }
