@@ -4,7 +4,7 @@ import KangqiaoServer
 import Logging
 
 /// A fresh, migrated database for one benchmark phase, removed afterwards: a SQLite file in a temp
-/// folder with the product's settings (WAL, synchronous=FULL, group commit), or a schema of its own in
+/// folder with the product's settings (WAL synced before every answer, group commit), or a schema of its own in
 /// the PostgreSQL database named by `KANGQIAO_BENCH_POSTGRES_URL` (else `KANGQIAO_TEST_POSTGRES_URL`).
 struct BenchDatabase: Sendable {
     enum Kind: String, Sendable, CaseIterable {

@@ -10,7 +10,7 @@ import Logging
 /// process; a closed-loop client holds `--connections` keep-alive HTTP/1.1 connections. Phase one
 /// POSTs ~1.5 KB Patients to /fhir/Patient and counts 201s; phase two GETs /bench/trivial (answers
 /// "ok", no database). Each phase warms up, then counts answers completing within the window.
-/// SQLite runs with the product's durability (WAL, synchronous=FULL, group commit); PostgreSQL too
+/// SQLite runs with the product's durability (WAL synced before every answer, group commit); PostgreSQL too
 /// when a URL is in the environment.
 enum HTTPBenchmark {
     static let command = BenchCommand(
@@ -102,7 +102,7 @@ enum HTTPBenchmark {
     }
 
     static func printTable(_ m: Measurement) {
-        let durability = m.kind == .sqlite ? "WAL, synchronous=FULL, group commit" : "synchronous_commit=on"
+        let durability = m.kind == .sqlite ? "WAL synced before every answer, group commit" : "synchronous_commit=on"
         print("\(m.kind.rawValue) (\(durability)); Patient body \(m.patientBytes) bytes")
         print("\(Bench.pad("phase", 30)) \(Bench.pad("  answers/s", 11)) \(Bench.pad(" p50 ms", 8)) \(Bench.pad(" p99 ms", 8)) "
               + "\(Bench.pad("  other", 8))   CPU  KB written/answer")

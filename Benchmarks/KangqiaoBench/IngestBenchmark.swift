@@ -62,7 +62,7 @@ enum IngestBenchmark {
         }
 
         for kind in try BenchDatabase.kinds(options.string("--database")) {
-            let durability = kind == .sqlite ? "WAL, synchronous=FULL, group commit" : "synchronous_commit=on"
+            let durability = kind == .sqlite ? "WAL synced before every answer, group commit" : "synchronous_commit=on"
             print("\(kind.rawValue) (\(durability))")
             print("\(Bench.pad("path", 44)) \(Bench.pad("tasks", 5)) \(Bench.pad("  resources/s", 13)) \(Bench.pad("  rows/s", 9)) "
                   + "\(Bench.pad("  txs/s", 8))   CPU  KB written/resource")

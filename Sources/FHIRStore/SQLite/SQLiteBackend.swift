@@ -6,8 +6,8 @@ import Synchronization
 ///
 /// Writes use group commit: transactions that arrive while a commit is in flight are run one after
 /// another, each inside its own SAVEPOINT (a failing one is rolled back alone), and then committed
-/// together with a single fsync. Every caller is answered only after that commit, so an acknowledged
-/// write survives kill -9 and power loss.
+/// together. The commit's WAL frames are synced by `SQLiteWALSync` while the next group runs; every
+/// caller is answered only after that sync, so an acknowledged write survives kill -9 and power loss.
 public final class SQLiteBackend: StoreBackend {
     public let name = "sqlite"
     public let path: String
@@ -25,11 +25,12 @@ public final class SQLiteBackend: StoreBackend {
         // Checkpoints run on a connection of their own (below), not inside the writer's commits: a
         // page rewritten by many commits is copied into the database file once, and no commit waits.
         try conn.execute("PRAGMA wal_autocheckpoint=0")
-        // FULL: the WAL is fsynced at every commit, which is what makes a 2xx durable.
-        try conn.execute("PRAGMA synchronous=FULL")
+        // NORMAL: COMMIT writes the WAL without syncing it; SQLiteWALSync syncs it before any caller
+        // is answered (so a 2xx is still durable), while the writer goes on with the next group.
+        try conn.execute("PRAGMA synchronous=NORMAL")
         try conn.execute("PRAGMA foreign_keys=OFF")
         try conn.execute("PRAGMA cache_size=-65536")
-        writer = SQLiteWriter(connection: conn)
+        writer = SQLiteWriter(connection: conn, walSync: SQLiteWALSync(databasePath: path))
         self.readers = Mutex([])
         self.readerCount = readers
         checkpointer = try SQLiteCheckpointer(path: path)
@@ -118,16 +119,20 @@ actor SQLiteWriter {
     }
 
     private let conn: SQLiteConnection
+    private let walSync: SQLiteWALSync
     private var pending: [Job] = []
     private var draining = false
     /// Upper bound of transactions per commit, to bound the latency of the first one in a group.
     private let maxGroup = 256
 
-    /// The fsync of a commit takes milliseconds; it runs on a thread of its own so that the two
-    /// cooperative threads keep parsing, validating and indexing the next group meanwhile.
+    /// COMMIT writes a group's WAL frames (megabytes under load); it runs on a thread of its own so
+    /// that the two cooperative threads keep parsing, validating and indexing meanwhile.
     private let commitQueue = DispatchQueue(label: "kangqiao.sqlite.commit")
 
-    init(connection: SQLiteConnection) { conn = connection }
+    init(connection: SQLiteConnection, walSync: SQLiteWALSync) {
+        conn = connection
+        self.walSync = walSync
+    }
 
     /// COMMIT (or ROLLBACK after a failed commit) on `commitQueue`. While it runs, new jobs only queue up:
     /// `draining` stays set, so nothing else touches the connection.
@@ -213,8 +218,11 @@ actor SQLiteWriter {
                     answers.append(answer)
                 }
             }
-            let commitError = await commitOffThePool()
-            for answer in answers { answer(commitError) }
+            if let commitError = await commitOffThePool() {
+                for answer in answers { answer(commitError) }
+            } else {
+                walSync.answerWhenDurable(answers)
+            }
         }
         draining = false
     }
@@ -231,6 +239,9 @@ final class SQLiteCheckpointer: @unchecked Sendable {
 
     init(path: String) throws {
         conn = try SQLiteConnection(path: path)
+        // FULL: the checkpoint syncs the WAL before copying it and the database file after, so the
+        // writer's unsynced frames (synchronous=NORMAL) are never copied ahead of the log.
+        try conn.execute("PRAGMA synchronous=FULL")
         schedule()
     }
 
