@@ -93,7 +93,10 @@ extension SQLiteConnection {
     func put(_ w: ResourceWrite) throws {
         let r = w.record
         var rid: Int64?
-        try query("SELECT rid FROM resource WHERE res_type = ?1 AND res_id = ?2", [.text(r.type), .text(r.id)]) { rid = $0.int(0) }
+        // A first version has no row yet (a concurrent one is refused by UNIQUE below): no lookup.
+        if r.versionId > 1 {
+            try query("SELECT rid FROM resource WHERE res_type = ?1 AND res_id = ?2", [.text(r.type), .text(r.id)]) { rid = $0.int(0) }
+        }
         let deleted: Int64 = r.isDeleted ? 1 : 0
         if let existing = rid {
             try run(
@@ -102,10 +105,14 @@ extension SQLiteConnection {
                  .text(w.contentHash), .blob(r.json), .int(existing)])
             for table in Schema.indexTables { try run("DELETE FROM \(table) WHERE rid = ?1", [.int(existing)]) }
         } else {
-            try run(
-                "INSERT INTO resource (res_type, res_id, version_id, last_updated, deleted, compartment, content_hash, json) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
-                [.text(r.type), .text(r.id), .int(Int64(r.versionId)), .int(r.lastUpdated), .int(deleted),
-                 w.compartment.map { .text($0) } ?? .null, .text(w.contentHash), .blob(r.json)])
+            do {
+                try run(
+                    "INSERT INTO resource (res_type, res_id, version_id, last_updated, deleted, compartment, content_hash, json) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
+                    [.text(r.type), .text(r.id), .int(Int64(r.versionId)), .int(r.lastUpdated), .int(deleted),
+                     w.compartment.map { .text($0) } ?? .null, .text(w.contentHash), .blob(r.json)])
+            } catch is SQLiteConstraintViolation {
+                throw StoreError.versionConflict(r.key)
+            }
             rid = lastInsertRowID
         }
         guard let rid else { return }
