@@ -15,6 +15,7 @@ let package = Package(
         .executable(name: "kangqiao", targets: ["kangqiao"]),
         .library(name: "FHIRCore", targets: ["FHIRCore"]),
         .library(name: "FHIRStore", targets: ["FHIRStore"]),
+        .library(name: "Access", targets: ["Access"]),
         .library(name: "KangqiaoServer", targets: ["KangqiaoServer"]),
     ],
     dependencies: [
@@ -47,6 +48,15 @@ let package = Package(
                 .product(name: "Crypto", package: "swift-crypto"),
             ]
         ),
+        // Identities, tokens, SMART scopes, password and second-factor checks, audit chain hashing.
+        .target(
+            name: "Access",
+            dependencies: [
+                "FHIRCore",
+                .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "_CryptoExtras", package: "swift-crypto"),
+            ]
+        ),
         .target(
             name: "KangqiaoServer",
             dependencies: [
@@ -77,6 +87,7 @@ let package = Package(
             path: "Benchmarks/KangqiaoBench"
         ),
         .testTarget(name: "FHIRCoreTests", dependencies: ["FHIRCore"], path: coreSnapshot.map { "\($0)/Tests/FHIRCoreTests" }),
+        .testTarget(name: "AccessTests", dependencies: ["Access", "FHIRCore"]),
         .testTarget(name: "FHIRStoreTests", dependencies: ["FHIRStore", "FHIRCore"], exclude: excludedStoreTests),
         .testTarget(
             name: "KangqiaoServerTests",

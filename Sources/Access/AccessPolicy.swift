@@ -1,0 +1,23 @@
+/// The region's security settings, with defaults. Policy data, not constants in code: a region
+/// loads its own values at start (ARCHITECTURE.md, "PolicyData").
+public struct AccessPolicy: Sendable, Equatable {
+    /// Access tokens are short-lived (issue 5); a refresh token gets a new one.
+    public var accessTokenSeconds: Int64 = 300
+    public var refreshTokenSeconds: Int64 = 30 * 24 * 3600
+    /// Allowed clock difference between instances when checking a token's times.
+    public var clockLeewaySeconds: Int64 = 30
+    /// Failed logins tolerated per account and source address within the window before refusing.
+    public var maxFailedLogins: Int = 5
+    public var failedLoginWindowSeconds: Int64 = 15 * 60
+    /// scrypt cost: N = 2^passwordHashLogN, r, p. 2^15 × 8 × 128 bytes = 32 MiB per check.
+    public var passwordHashLogN: Int = 15
+    public var passwordHashBlockSize: Int = 8
+    public var passwordHashParallelism: Int = 1
+    public var minimumPasswordLength: Int = 10
+    /// A time-based code is accepted this many 30 s steps before and after now (RFC 6238 §5.2).
+    public var totpWindowSteps: Int = 1
+    /// Audit records are kept at least this long (R-SEC-2: ≥ 6 months); clinical records longer (R-SEC-3).
+    public var auditRetentionDays: Int = 183
+
+    public init() {}
+}
