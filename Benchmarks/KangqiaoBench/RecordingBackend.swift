@@ -24,6 +24,8 @@ final class RecordingBackend: StoreBackend {
     func search(_ query: StoreQuery) async throws -> StorePage { try await inner.search(query) }
     func count(_ query: StoreQuery) async throws -> Int { try await inner.count(query) }
     func close() async { await inner.close() }
+    func privateRecord(kind: String, key: String) async throws -> [UInt8]? { try await inner.privateRecord(kind: kind, key: key) }
+    func privateRecords(kind: String) async throws -> [PrivateRecord] { try await inner.privateRecords(kind: kind) }
 
     func write<T: Sendable>(_ body: @escaping @Sendable (any StoreTransaction) async throws -> T) async throws -> T {
         let recorder = RecordingTransaction()
@@ -61,6 +63,12 @@ final class RecordingTransaction: StoreTransaction {
     func read(type: String, id: String) async throws -> ResourceRecord? { try await inner.read(type: type, id: id) }
     func matchingKeys(_ query: StoreQuery, limit: Int) async throws -> [ResourceKey] { try await inner.matchingKeys(query, limit: limit) }
     func contentHash(type: String, id: String) async throws -> String? { try await inner.contentHash(type: type, id: id) }
+
+    func privateRecord(kind: String, key: String) async throws -> [UInt8]? { try await inner.privateRecord(kind: kind, key: key) }
+    func putPrivateRecord(kind: String, key: String, value: [UInt8]) async throws {
+        try await inner.putPrivateRecord(kind: kind, key: key, value: value)
+    }
+    func deletePrivateRecord(kind: String, key: String) async throws { try await inner.deletePrivateRecord(kind: kind, key: key) }
 
     func put(_ write: ResourceWrite) async throws {
         try await inner.put(write)

@@ -2,7 +2,7 @@
 /// dialects force it (BLOB/BYTEA, autoincrement); names and meaning are identical.
 enum Schema {
     /// The newest schema version this program knows.
-    static let version = 1
+    static let version = 2
 
     static func migrations(_ dialect: SQLDialect) -> [(version: Int, statements: [String])] {
         let pk: String
@@ -76,7 +76,11 @@ enum Schema {
             "CREATE INDEX idx_uri_value ON idx_uri (param, uri\(codePoint), rid)",
             "CREATE INDEX idx_uri_rid ON idx_uri (rid)",
         ]
-        return [(1, v1)]
+        // v2: records that are not FHIR (accounts, credentials, sealed keys, refresh tokens).
+        let v2 = [
+            "CREATE TABLE private_record (kind TEXT NOT NULL, rkey TEXT NOT NULL, value \(bytes) NOT NULL, updated \(big) NOT NULL, PRIMARY KEY (kind, rkey))"
+        ]
+        return [(1, v1), (2, v2)]
     }
 
     /// Statements that delete a resource's index rows before new ones are written.

@@ -25,6 +25,13 @@ public protocol StoreBackend: Sendable {
 
     func count(_ query: StoreQuery) async throws -> Int
 
+    /// A private record, nil when absent. Private records hold what is not FHIR and is never served by
+    /// the FHIR API: accounts, credential hashes, sealed keys, refresh tokens.
+    func privateRecord(kind: String, key: String) async throws -> [UInt8]?
+
+    /// Every private record of `kind`, ordered by key.
+    func privateRecords(kind: String) async throws -> [PrivateRecord]
+
     /// Runs `body` in one transaction; commits when it returns, rolls back when it throws.
     func write<T: Sendable>(_ body: @escaping @Sendable (any StoreTransaction) async throws -> T) async throws -> T
 
@@ -48,6 +55,25 @@ public protocol StoreTransaction: Sendable {
 
     /// Writes many versions with batched statements (bulk import, transaction bundles).
     func putAll(_ writes: [ResourceWrite]) async throws
+
+    /// Reads a private record and keeps it (or its key, when absent) locked until the transaction
+    /// ends, so a read-modify-write of it (a refresh token used once) is safe on both backends.
+    func privateRecord(kind: String, key: String) async throws -> [UInt8]?
+
+    /// Inserts or replaces a private record.
+    func putPrivateRecord(kind: String, key: String, value: [UInt8]) async throws
+
+    func deletePrivateRecord(kind: String, key: String) async throws
+}
+
+/// One row of `private_record`.
+public struct PrivateRecord: Sendable, Equatable {
+    public var key: String
+    public var value: [UInt8]
+    public init(key: String, value: [UInt8]) {
+        self.key = key
+        self.value = value
+    }
 }
 
 extension StoreTransaction {

@@ -172,6 +172,14 @@ public final class PostgresBackend: StoreBackend {
         try await withSQL { try await $0.count(query) }
     }
 
+    public func privateRecord(kind: String, key: String) async throws -> [UInt8]? {
+        try await withSQL { try await $0.privateRecord(kind: kind, key: key) }
+    }
+
+    public func privateRecords(kind: String) async throws -> [PrivateRecord] {
+        try await withSQL { try await $0.privateRecords(kind: kind) }
+    }
+
     /// Runs `body` in one transaction. When the server aborts it for a deadlock with another
     /// transaction (two bundles creating the same resources in opposite orders — SQLite would have
     /// run them one after the other), the body runs again, at most `maxAttempts` times in all; so a

@@ -26,7 +26,7 @@ final class PostgresTransaction: StoreTransaction {
 
     var firstFailure: (any Error)? { failure.withLock { $0 } }
 
-    private func statement<T>(_ body: () async throws -> T) async throws -> T {
+    func statement<T>(_ body: () async throws -> T) async throws -> T {
         if let earlier = firstFailure {
             throw StoreError.database("the transaction was aborted by an earlier error: \(earlier)")
         }

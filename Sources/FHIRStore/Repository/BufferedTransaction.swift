@@ -33,6 +33,12 @@ final class BufferedTransaction: StoreTransaction, @unchecked Sendable {
         for w in writes { try await put(w) }
     }
 
+    func privateRecord(kind: String, key: String) async throws -> [UInt8]? { try await base.privateRecord(kind: kind, key: key) }
+    func putPrivateRecord(kind: String, key: String, value: [UInt8]) async throws {
+        try await base.putPrivateRecord(kind: kind, key: key, value: value)
+    }
+    func deletePrivateRecord(kind: String, key: String) async throws { try await base.deletePrivateRecord(kind: kind, key: key) }
+
     /// Sends the held writes; call before the body returns.
     func flush() async throws {
         guard !held.isEmpty else { return }

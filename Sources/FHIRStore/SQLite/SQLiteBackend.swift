@@ -81,6 +81,14 @@ public final class SQLiteBackend: StoreBackend {
         try withReader { try $0.count(query) }
     }
 
+    public func privateRecord(kind: String, key: String) async throws -> [UInt8]? {
+        try withReader { try $0.privateRecord(kind: kind, key: key) }
+    }
+
+    public func privateRecords(kind: String) async throws -> [PrivateRecord] {
+        try withReader { try $0.privateRecords(kind: kind) }
+    }
+
     public func write<T: Sendable>(_ body: @escaping @Sendable (any StoreTransaction) async throws -> T) async throws -> T {
         try await writer.submit(body)
     }
@@ -101,6 +109,10 @@ final class SQLiteTransaction: StoreTransaction, @unchecked Sendable {
     func matchingKeys(_ query: StoreQuery, limit: Int) async throws -> [ResourceKey] { try conn.matchingKeys(query, limit: limit) }
     func contentHash(type: String, id: String) async throws -> String? { try conn.contentHash(type: type, id: id) }
     func put(_ write: ResourceWrite) async throws { try conn.put(write) }
+    // The single writer already serializes every transaction: no lock is needed for read-modify-write.
+    func privateRecord(kind: String, key: String) async throws -> [UInt8]? { try conn.privateRecord(kind: kind, key: key) }
+    func putPrivateRecord(kind: String, key: String, value: [UInt8]) async throws { try conn.putPrivateRecord(kind: kind, key: key, value: value) }
+    func deletePrivateRecord(kind: String, key: String) async throws { try conn.deletePrivateRecord(kind: kind, key: key) }
 }
 
 /// Serializes all writes on the one writer connection and commits them in groups.
