@@ -52,7 +52,7 @@ let package = Package(
         .target(
             name: "Access",
             dependencies: [
-                "FHIRCore",
+                "FHIRCore", "FHIRStore",
                 .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "_CryptoExtras", package: "swift-crypto"),
             ]
@@ -60,7 +60,7 @@ let package = Package(
         .target(
             name: "KangqiaoServer",
             dependencies: [
-                "FHIRCore", "FHIRStore",
+                "FHIRCore", "FHIRStore", "Access",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "HTTPTypes", package: "swift-http-types"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
@@ -87,7 +87,7 @@ let package = Package(
             path: "Benchmarks/KangqiaoBench"
         ),
         .testTarget(name: "FHIRCoreTests", dependencies: ["FHIRCore"], path: coreSnapshot.map { "\($0)/Tests/FHIRCoreTests" }),
-        .testTarget(name: "AccessTests", dependencies: ["Access", "FHIRCore"]),
+        .testTarget(name: "AccessTests", dependencies: ["Access", "FHIRCore", "FHIRStore"]),
         .testTarget(name: "FHIRStoreTests", dependencies: ["FHIRStore", "FHIRCore"], exclude: excludedStoreTests),
         .testTarget(
             name: "KangqiaoServerTests",

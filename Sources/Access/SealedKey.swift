@@ -26,18 +26,28 @@ public struct KeySealer: Sendable {
     }
 
     public func seal(_ key: P256.Signing.PrivateKey, keyID: String) throws -> [UInt8] {
-        let box = try AES.GCM.seal(key.rawRepresentation, using: masterKey, authenticating: Array(keyID.utf8))
+        try seal(bytes: [UInt8](key.rawRepresentation), label: keyID)
+    }
+
+    public func open(_ sealed: [UInt8], keyID: String) throws -> P256.Signing.PrivateKey {
+        let raw = try open(bytes: sealed, label: keyID)
+        guard let key = try? P256.Signing.PrivateKey(rawRepresentation: raw) else { throw SealedKeyError.cannotOpen(keyID) }
+        return key
+    }
+
+    /// Seals any secret (a second-factor secret, a key), bound to `label`.
+    public func seal(bytes: [UInt8], label: String) throws -> [UInt8] {
+        let box = try AES.GCM.seal(bytes, using: masterKey, authenticating: Array(label.utf8))
         guard let combined = box.combined else { throw SealedKeyError.cannotSeal }
         return [UInt8](combined)
     }
 
-    public func open(_ sealed: [UInt8], keyID: String) throws -> P256.Signing.PrivateKey {
+    public func open(bytes sealed: [UInt8], label: String) throws -> [UInt8] {
         do {
             let box = try AES.GCM.SealedBox(combined: sealed)
-            let raw = try AES.GCM.open(box, using: masterKey, authenticating: Array(keyID.utf8))
-            return try P256.Signing.PrivateKey(rawRepresentation: raw)
+            return [UInt8](try AES.GCM.open(box, using: masterKey, authenticating: Array(label.utf8)))
         } catch {
-            throw SealedKeyError.cannotOpen(keyID)
+            throw SealedKeyError.cannotOpen(label)
         }
     }
 }

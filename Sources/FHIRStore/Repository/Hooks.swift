@@ -5,14 +5,47 @@ public enum FHIRInteraction: String, Sendable {
     case read, vread, search, create, update, delete, history, transaction, batch, operation
 }
 
-/// Who is asking and why. Access control (issue: access control and audit) fills the identity; until
-/// then requests are anonymous but still carry their origin for the trail.
+/// Who is asking and why: the request, where it came from, and the verified identity of the caller
+/// (nil only for the public endpoints and for in-process callers such as `kangqiao import`).
 public struct RequestContext: Sendable {
     public var requestId: String
     public var sourceAddress: String?
-    public init(requestId: String = "", sourceAddress: String? = nil) {
+    public var principal: Principal?
+    public init(requestId: String = "", sourceAddress: String? = nil, principal: Principal? = nil) {
         self.requestId = requestId
         self.sourceAddress = sourceAddress
+        self.principal = principal
+    }
+}
+
+/// The verified caller of a request, as its access token says: plain data, so the store and the
+/// hooks can use it without knowing how tokens work.
+public struct Principal: Sendable, Equatable {
+    /// The account (person) or client (system) id.
+    public var subject: String
+    public var clientID: String
+    public var tokenID: String
+    public var roles: [String]
+    /// SMART scopes as granted, space-separated.
+    public var scope: String
+    /// The caller's own resource (`Practitioner/…`, `Patient/…`), the organization it acts for, and the
+    /// patient in context for `patient/` scopes.
+    public var fhirUser: String?
+    public var organization: String?
+    public var patient: String?
+
+    public init(
+        subject: String, clientID: String, tokenID: String, roles: [String], scope: String, fhirUser: String? = nil,
+        organization: String? = nil, patient: String? = nil
+    ) {
+        self.subject = subject
+        self.clientID = clientID
+        self.tokenID = tokenID
+        self.roles = roles
+        self.scope = scope
+        self.fhirUser = fhirUser
+        self.organization = organization
+        self.patient = patient
     }
 }
 
