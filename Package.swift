@@ -70,7 +70,7 @@ let package = Package(
         .executableTarget(
             name: "kangqiao",
             dependencies: [
-                "FHIRCore", "FHIRStore", "KangqiaoServer",
+                "FHIRCore", "FHIRStore", "KangqiaoServer", "Access",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
                 .product(name: "Logging", package: "swift-log"),
@@ -79,7 +79,7 @@ let package = Package(
         .executableTarget(
             name: "KangqiaoBench",
             dependencies: [
-                "FHIRCore", "FHIRStore", "KangqiaoServer",
+                "FHIRCore", "FHIRStore", "KangqiaoServer", "Access",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
@@ -92,7 +92,7 @@ let package = Package(
         .testTarget(
             name: "KangqiaoServerTests",
             dependencies: [
-                "KangqiaoServer", "FHIRStore", "FHIRCore",
+                "KangqiaoServer", "FHIRStore", "FHIRCore", "Access",
                 .product(name: "HummingbirdTesting", package: "hummingbird"),
                 .product(name: "HTTPTypes", package: "swift-http-types"),
             ]

@@ -1,3 +1,4 @@
+import Access
 import Hummingbird
 import KangqiaoServer
 import Logging
@@ -13,9 +14,11 @@ struct BenchServer {
     private let group: ServiceGroup
     private let running: Task<Void, Error>
 
-    static func start(runtime: KangqiaoRuntime, logger: Logger) async throws -> BenchServer {
+    /// `access` nil runs the server without authentication: the baseline against which the cost of
+    /// access control is measured.
+    static func start(runtime: KangqiaoRuntime, logger: Logger, access: AccessService? = nil) async throws -> BenchServer {
         let configuration = KangqiaoApplication.Configuration(host: "127.0.0.1", port: 0)
-        let router = KangqiaoApplication(dispatcher: runtime.dispatcher, configuration: configuration).router()
+        let router = KangqiaoApplication(dispatcher: runtime.dispatcher, configuration: configuration, access: access).router()
         router.get(RouterPath(trivialPath)) { _, _ in "ok" }
         let (ports, portSink) = AsyncStream.makeStream(of: Int.self)
         let app = Application(

@@ -248,8 +248,11 @@ public final class AccessService: Sendable {
             tokenID: UUID().uuidString.lowercased(), clientID: account.kind == .system ? account.name : "kangqiao-login",
             scope: granted.description, roles: account.roles, fhirUser: account.fhirUser, organization: account.organization,
             patient: patient)
-        return TokenGrant(accessToken: try signingKey.sign(claims), expiresIn: policy.accessTokenSeconds, scope: claims.scope, claims: claims)
+        return TokenGrant(accessToken: try sign(claims), expiresIn: policy.accessTokenSeconds, scope: claims.scope, claims: claims)
     }
+
+    /// Signs claims as they are, with the current key (tests forge tokens with bad claims through it).
+    func sign(_ claims: AccessTokenClaims) throws -> String { try signingKey.sign(claims) }
 
     /// OAuth client credentials grant (SMART backend services, with a client secret).
     public func clientCredentials(clientID: String, secret: String, scope: String?) async throws -> TokenGrant {

@@ -1,3 +1,4 @@
+import Access
 import FHIRCore
 import FHIRStore
 import Foundation
@@ -6,8 +7,10 @@ import Hummingbird
 import Logging
 import NIOCore
 
-/// The HTTP face of Kangqiao: FHIR at `/fhir`, `GET /health`. One request pipeline: every FHIR call
-/// goes through `FHIRDispatcher`, whose repository runs the interaction hooks.
+/// The HTTP face of Kangqiao: FHIR at `/fhir`, `GET /health`, the OAuth/SMART endpoints under `/auth`.
+/// One request pipeline: every FHIR call is authenticated here (a verified access token, except
+/// `GET /fhir/metadata`), then goes through `FHIRDispatcher`, whose repository runs the interaction
+/// hooks (scope enforcement, and the rest of access control and audit).
 public struct KangqiaoApplication: Sendable {
     public struct Configuration: Sendable {
         public var host: String
@@ -27,17 +30,23 @@ public struct KangqiaoApplication: Sendable {
 
     public let dispatcher: FHIRDispatcher
     public let configuration: Configuration
+    /// Who may call: nil only for in-process use without a network face (benchmark baselines);
+    /// `kangqiao serve` always has one.
+    public let access: AccessService?
 
-    public init(dispatcher: FHIRDispatcher, configuration: Configuration) {
+    public init(dispatcher: FHIRDispatcher, configuration: Configuration, access: AccessService?) {
         self.dispatcher = dispatcher
         self.configuration = configuration
+        self.access = access
     }
 
     /// The router with every route; tests drive it through HummingbirdTesting.
-    public func router() -> Router<BasicRequestContext> {
-        let router = Router(context: BasicRequestContext.self)
+    public func router() -> Router<KangqiaoRequestContext> {
+        let router = Router(context: KangqiaoRequestContext.self)
         let dispatcher = self.dispatcher
         let configuration = self.configuration
+        let access = self.access
+        if let access { AccessRoutes(access: access, configuration: configuration).register(on: router) }
         router.get("/health") { _, _ -> Response in
             do {
                 try await dispatcher.repository.backend.ping()
@@ -47,9 +56,10 @@ public struct KangqiaoApplication: Sendable {
                 return Self.response(.outcome(FHIRError(status: 503, code: .transient, "database unavailable: \(error)")))
             }
         }
-        let handler: @Sendable (Request, BasicRequestContext) async throws -> Response = { request, context in
+        let handler: @Sendable (Request, KangqiaoRequestContext) async throws -> Response = { request, context in
             var request = request
-            return Self.response(await Self.dispatch(&request, context: context, dispatcher: dispatcher, configuration: configuration))
+            return Self.response(
+                await Self.dispatch(&request, context: context, dispatcher: dispatcher, configuration: configuration, access: access))
         }
         for method in [HTTPRequest.Method.get, .post, .put, .delete, .patch, .head] {
             router.on("/fhir", method: method, use: handler)
@@ -58,7 +68,10 @@ public struct KangqiaoApplication: Sendable {
         return router
     }
 
-    static func dispatch(_ request: inout Request, context: BasicRequestContext, dispatcher: FHIRDispatcher, configuration: Configuration) async -> FHIRHTTPResponse {
+    static func dispatch(
+        _ request: inout Request, context: KangqiaoRequestContext, dispatcher: FHIRDispatcher, configuration: Configuration,
+        access: AccessService?
+    ) async -> FHIRHTTPResponse {
         var headers: [String: String] = [:]
         for field in request.headers {
             let name = field.name.canonicalName
@@ -76,12 +89,46 @@ public struct KangqiaoApplication: Sendable {
         let path = request.uri.path
         var segments = path.split(separator: "/", omittingEmptySubsequences: true).map { SearchRequestDecoding.decode(String($0)) }
         if segments.first == "fhir" { segments.removeFirst() }
+        var principal: Principal?
+        let isPublic = segments == ["metadata"] && (request.method == .get || request.method == .head)
+        if let access, !isPublic {
+            switch await Self.authenticate(headers["authorization"], access: access) {
+            case .allowed(let p): principal = p
+            case .refused(let refusal): return refusal
+            }
+        }
         let base = configuration.publicBaseURL ?? "http://\(headers["host"] ?? "\(configuration.host):\(configuration.port)")/fhir"
         let fhirRequest = FHIRHTTPRequest(
             method: request.method.rawValue == "HEAD" ? "GET" : request.method.rawValue, segments: segments, query: request.uri.query ?? "",
             headers: headers, body: body, baseURL: base,
-            context: RequestContext(requestId: context.id))
+            context: RequestContext(requestId: context.id, sourceAddress: context.sourceAddress, principal: principal))
         return await dispatcher.handle(fhirRequest)
+    }
+
+    /// A bearer token (RFC 6750) verified into the caller's principal, or the 401 to answer.
+    enum Authentication {
+        case allowed(Principal)
+        case refused(FHIRHTTPResponse)
+    }
+
+    static func authenticate(_ authorization: String?, access: AccessService) async -> Authentication {
+        func refuse(_ why: String, error: String?) -> FHIRHTTPResponse {
+            var response = FHIRHTTPResponse.outcome(FHIRError(status: 401, code: .login, why))
+            let detail = error.map { #", error="\#($0)", error_description="\#(why)""# } ?? ""
+            response.headers.append(("WWW-Authenticate", #"Bearer realm="kangqiao""# + detail))
+            return response
+        }
+        guard let header = authorization, header.count > 7, header.prefix(7).lowercased() == "bearer " else {
+            return .refused(refuse("an access token is required (Authorization: Bearer; see /.well-known/smart-configuration)", error: nil))
+        }
+        do {
+            let claims = try await access.verify(String(header.dropFirst(7)).trimmingCharacters(in: .whitespaces))
+            return .allowed(Principal(
+                subject: claims.subject, clientID: claims.clientID, tokenID: claims.tokenID, roles: claims.roles.map(\.rawValue),
+                scope: claims.scope, fhirUser: claims.fhirUser, organization: claims.organization, patient: claims.patient))
+        } catch {
+            return .refused(refuse("the access token was refused: \(error)", error: "invalid_token"))
+        }
     }
 
     static func response(_ r: FHIRHTTPResponse) -> Response {

@@ -1,3 +1,4 @@
+import Access
 import FHIRCore
 import FHIRStore
 import Logging
@@ -14,7 +15,8 @@ public struct KangqiaoRuntime: Sendable {
         let definitions = R4Support.shared
         self.backend = backend
         self.repository = FHIRRepository(
-            backend: backend, checker: definitions.checker, indexer: definitions.indexer, parameters: definitions.parameters)
+            backend: backend, checker: definitions.checker, indexer: definitions.indexer, parameters: definitions.parameters,
+            hooks: [ScopeEnforcement()])
         self.dispatcher = FHIRDispatcher(repository: repository, capabilities: definitions.capabilities, validator: definitions.checker)
     }
 

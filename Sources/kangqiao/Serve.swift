@@ -1,3 +1,5 @@
+import Access
+import Foundation
 import ArgumentParser
 import FHIRStore
 import Hummingbird
@@ -22,7 +24,20 @@ struct Serve: AsyncParsableCommand {
         let configuration = KangqiaoApplication.Configuration(
             host: host ?? Environment.value("KANGQIAO_HOST") ?? "127.0.0.1",
             port: port ?? Environment.value("KANGQIAO_PORT").flatMap(Int.init) ?? 8080)
-        let app = KangqiaoApplication(dispatcher: runtime.dispatcher, configuration: configuration).application(logger: logger)
+        let access = try await AccessService.open(for: location, backend: runtime.backend)
+        if let admin = try await access.bootstrapAdministrator() {
+            // Shown once: the database keeps only the hashes. Written unbuffered, so it is there at once in a log.
+            FileHandle.standardOutput.write(Data("""
+                First start: administrator account created.
+                  user:     \(admin.name)
+                  password: \(admin.password)   (one-time: change it at the first login, field new_password)
+                  second factor (add to an authenticator app): \(TimeBasedCode(secret: admin.codeSecret).provisioningURI(account: admin.name, issuer: "Kangqiao"))
+                Systems and scripts: kangqiao client create --name NAME --scopes "system/*.cruds", then kangqiao token --client NAME
+
+                """.utf8))
+        }
+        let app = KangqiaoApplication(dispatcher: runtime.dispatcher, configuration: configuration, access: access)
+            .application(logger: logger)
         logger.info("Kangqiao serving FHIR R4 at http://\(configuration.host):\(configuration.port)/fhir on \(runtime.backend.name)")
         // SIGTERM/SIGINT: stop accepting, let requests in flight finish, then close the database.
         let group = ServiceGroup(

@@ -1,4 +1,5 @@
 import FHIRCore
+@testable import FHIRStore
 import Foundation
 import Testing
 
@@ -31,15 +32,43 @@ struct DurabilityTests {
 
     static func freePort() -> Int { Int.random(in: 20_000..<40_000) }
 
+    /// A fixed master key for the test databases (the PostgreSQL one outlives a run), given to every
+    /// process so they share the signing keys.
+    static let environment: [String: String] = ProcessInfo.processInfo.environment.merging(
+        ["KANGQIAO_MASTER_KEY": "AAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwdHh8"]) { _, new in new }
+
     static func startServer(_ binary: URL, database: String, port: Int) throws -> Process {
         let p = Process()
         p.executableURL = binary
         p.arguments = ["serve", "--database", database, "--port", String(port)]
+        p.environment = environment
         p.standardOutput = FileHandle.nullDevice
         p.standardError = FileHandle.nullDevice
         try p.run()
         return p
     }
+
+    /// Registers a client with `kangqiao client create` and answers a token from `kangqiao token`, as CI does.
+    static func token(_ binary: URL, database: String) throws -> String {
+        let name = "durability-" + UUID().uuidString.prefix(8).lowercased()
+        func run(_ arguments: [String]) throws -> String {
+            let p = Process()
+            p.executableURL = binary
+            p.arguments = arguments + ["--database", database]
+            p.environment = environment
+            let out = Pipe()
+            p.standardOutput = out
+            p.standardError = FileHandle.nullDevice
+            try p.run()
+            let text = String(decoding: out.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+            p.waitUntilExit()
+            guard p.terminationStatus == 0 else { throw CancellationError() }
+            return text.trimmingCharacters(in: .whitespacesAndNewlines)
+        }
+        _ = try run(["client", "create", "--name", name, "--scopes", "system/Patient.crs"])
+        return try run(["token", "--client", name])
+    }
+
 
     static func waitForHealth(port: Int) async throws {
         for _ in 0..<150 {
@@ -53,10 +82,11 @@ struct DurabilityTests {
         throw CancellationError()
     }
 
-    static func create(port: Int, n: Int) async -> String? {
+    static func create(port: Int, n: Int, bearer: String) async -> String? {
         var request = URLRequest(url: URL(string: "http://127.0.0.1:\(port)/fhir/Patient")!)
         request.httpMethod = "POST"
         request.setValue("application/fhir+json", forHTTPHeaderField: "Content-Type")
+        request.setValue(bearer, forHTTPHeaderField: "Authorization")
         request.httpBody = Data(#"{"resourceType":"Patient","name":[{"family":"Durable\#(n)"}]}"#.utf8)
         guard let (data, response) = try? await URLSession.shared.data(for: request),
             (response as? HTTPURLResponse)?.statusCode == 201
@@ -64,13 +94,16 @@ struct DurabilityTests {
         return (try? JSONParser.parse([UInt8](data)))?["id"]?.stringValue
     }
 
-    static func status(port: Int, path: String) async -> Int? {
-        guard let (_, r) = try? await URLSession.shared.data(from: URL(string: "http://127.0.0.1:\(port)\(path)")!) else { return nil }
+    static func status(port: Int, path: String, bearer: String) async -> Int? {
+        var request = URLRequest(url: URL(string: "http://127.0.0.1:\(port)\(path)")!)
+        request.setValue(bearer, forHTTPHeaderField: "Authorization")
+        guard let (_, r) = try? await URLSession.shared.data(for: request) else { return nil }
         return (r as? HTTPURLResponse)?.statusCode
     }
 
     static func run(database: String) async throws {
         let binary = try #require(Self.binary, "build the kangqiao executable first (swift build)")
+        let bearer = "Bearer " + (try token(binary, database: database))
         let port = freePort()
         let server = try startServer(binary, database: database, port: port)
         try await waitForHealth(port: port)
@@ -81,7 +114,7 @@ struct DurabilityTests {
                     let deadline = Date().addingTimeInterval(1.5)
                     var n = 0
                     while Date() < deadline {
-                        if let id = await create(port: port, n: worker * 100_000 + n) { ids.append(id) } else { break }
+                        if let id = await create(port: port, n: worker * 100_000 + n, bearer: bearer) { ids.append(id) } else { break }
                         n += 1
                     }
                     return ids
@@ -104,7 +137,7 @@ struct DurabilityTests {
         }
         try await waitForHealth(port: port2)
         var missing: [String] = []
-        for id in acknowledged where await status(port: port2, path: "/fhir/Patient/\(id)") != 200 {
+        for id in acknowledged where await status(port: port2, path: "/fhir/Patient/\(id)", bearer: bearer) != 200 {
             missing.append(id)
         }
         #expect(missing.isEmpty, "acknowledged but lost after kill -9: \(missing.prefix(5))")
@@ -123,6 +156,21 @@ struct DurabilityTests {
             if ProcessInfo.processInfo.environment["CI"] == "true" { Issue.record("CI=true but KANGQIAO_TEST_POSTGRES_URL is not set") }
             return
         }
-        try await Self.run(database: url)
+        // A schema of its own (the URL's `schema` parameter), dropped afterwards: runs never meet.
+        let schema = "kq_durable_" + String(UInt64.random(in: 0...UInt64.max), radix: 36)
+        let separator = url.contains("?") ? "&" : "?"
+        do {
+            try await Self.run(database: url + separator + "schema=" + schema)
+        } catch {
+            try? await Self.dropSchema(url: url, schema: schema)
+            throw error
+        }
+        try await Self.dropSchema(url: url, schema: schema)
+    }
+
+    static func dropSchema(url: String, schema: String) async throws {
+        let backend = try await PostgresBackend.connect(url: url, poolSize: 1, schema: schema)
+        try await backend.dropSchema()
+        await backend.close()
     }
 }

@@ -1,3 +1,4 @@
+import Access
 import FHIRCore
 @testable import FHIRStore
 import Foundation
@@ -21,9 +22,28 @@ struct FHIRTestResponse: Sendable {
     var isOperationOutcome: Bool { json["resourceType"]?.stringValue == "OperationOutcome" }
 }
 
-/// Drives the real router (Hummingbird's test client) of a runtime on a fresh database.
+/// Drives the real router (Hummingbird's test client) of a runtime on a fresh database, as a system
+/// client with `system/*.cruds` unless a test sends its own Authorization header.
 struct FHIRTestClient: Sendable {
     let client: any TestClientProtocol
+    /// `Bearer <token>` sent with every request that has no Authorization header of its own; nil: none.
+    var authorization: String?
+    /// The server's access service, for tests that need other accounts and tokens.
+    var access: AccessService?
+
+    /// The same client without credentials.
+    var anonymous: FHIRTestClient {
+        var c = self
+        c.authorization = nil
+        return c
+    }
+
+    /// The same client with another token.
+    func with(token: String) -> FHIRTestClient {
+        var c = self
+        c.authorization = "Bearer " + token
+        return c
+    }
 
     func request(_ method: HTTPRequest.Method, _ path: String, body: String? = nil, headers: [String: String] = [:]) async throws -> FHIRTestResponse {
         try await request(method, path, bytes: body.map { Array($0.utf8) }, headers: headers)
@@ -32,6 +52,9 @@ struct FHIRTestClient: Sendable {
     func request(_ method: HTTPRequest.Method, _ path: String, bytes: [UInt8]?, headers: [String: String] = [:]) async throws -> FHIRTestResponse {
         var fields = HTTPFields()
         if bytes != nil { fields[.contentType] = "application/fhir+json" }
+        if let authorization, !headers.keys.contains(where: { $0.lowercased() == "authorization" }) {
+            fields[.authorization] = authorization
+        }
         for (k, v) in headers { if let n = HTTPField.Name(k) { fields[n] = v } }
         return try await client.execute(uri: path, method: method, headers: fields, body: bytes.map { ByteBuffer(bytes: $0) }) { r in
             FHIRTestResponse(status: Int(r.status.code), headers: r.headers, body: Array(r.body.readableBytesView))
@@ -65,9 +88,14 @@ func withFHIRServer(
 ) async throws {
     guard let backend = try await TestDatabases.make(kind) else { return }
     let runtime = KangqiaoRuntime(backend: backend)
-    let app = Application(router: KangqiaoApplication(dispatcher: runtime.dispatcher, configuration: configuration).router())
+    let access = try await TestDatabases.access(backend)
+    let token = try await access.mint(for: try #require(try await access.account(TestDatabases.suiteClient))).accessToken
+    let app = Application(
+        router: KangqiaoApplication(dispatcher: runtime.dispatcher, configuration: configuration, access: access).router())
     do {
-        try await app.test(.router) { client in try await body(FHIRTestClient(client: client), runtime) }
+        try await app.test(.router) { client in
+            try await body(FHIRTestClient(client: client, authorization: "Bearer " + token, access: access), runtime)
+        }
     } catch {
         await TestDatabases.discard(backend)
         throw error
@@ -90,6 +118,20 @@ enum TestDatabases {
             }
             return try await isolatedPostgres(url: url)
         }
+    }
+
+    /// The system client every server test acts as.
+    static let suiteClient = "test-suite"
+
+    /// An access service on `backend` with a fresh master key and the suite's client (`system/*.cruds`).
+    static func access(_ backend: any StoreBackend) async throws -> AccessService {
+        var policy = AccessPolicy()
+        policy.passwordHashLogN = 10
+        let sealer = try #require(KeySealer(encodedMasterKey: KeySealer.newEncodedMasterKey()))
+        let access = AccessService(backend: backend, sealer: sealer, policy: policy)
+        try await access.start()
+        _ = try await access.createClient(name: suiteClient, scopes: "system/*.cruds")
+        return access
     }
 
     /// A PostgreSQL backend on a fresh schema of its own, so tests run in parallel on one database.

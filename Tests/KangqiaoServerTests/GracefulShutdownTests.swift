@@ -14,6 +14,7 @@ struct GracefulShutdownTests {
         let binary = try #require(DurabilityTests.binary)
         let dir = FileManager.default.temporaryDirectory.appendingPathComponent("kq-term-\(UUID().uuidString)")
         let database = "sqlite:" + dir.appendingPathComponent("db.sqlite").path
+        let bearer = "Bearer " + (try DurabilityTests.token(binary, database: database))
         let port = DurabilityTests.freePort()
         let server = try DurabilityTests.startServer(binary, database: database, port: port)
         try await DurabilityTests.waitForHealth(port: port)
@@ -25,6 +26,7 @@ struct GracefulShutdownTests {
         var request = URLRequest(url: URL(string: "http://127.0.0.1:\(port)/fhir")!)
         request.httpMethod = "POST"
         request.setValue("application/fhir+json", forHTTPHeaderField: "Content-Type")
+        request.setValue(bearer, forHTTPHeaderField: "Authorization")
         request.httpBody = Data(body.utf8)
         request.timeoutInterval = 120
         let inFlight = Task { () -> Int? in
@@ -45,7 +47,9 @@ struct GracefulShutdownTests {
             restarted.waitUntilExit()
         }
         try await DurabilityTests.waitForHealth(port: port2)
-        let (data, _) = try await URLSession.shared.data(from: URL(string: "http://127.0.0.1:\(port2)/fhir/Patient?_summary=count")!)
+        var count = URLRequest(url: URL(string: "http://127.0.0.1:\(port2)/fhir/Patient?_summary=count")!)
+        count.setValue(bearer, forHTTPHeaderField: "Authorization")
+        let (data, _) = try await URLSession.shared.data(for: count)
         #expect((try? JSONParser.parse([UInt8](data)))?["total"] == 1_500)
     }
 }

@@ -49,6 +49,17 @@ extension FHIRRepository {
         let responses: [EntryResponse]
         if type == "transaction" {
             try await runHooks(.transaction, nil, context)
+            // Every write entry is checked as the interaction it is before anything is written (reads
+            // go through read and search, which run their own hooks): one refusal refuses the bundle.
+            for e in entries {
+                let interaction: FHIRInteraction? = switch e.method {
+                case "POST": .create
+                case "PUT", "PATCH": .update
+                case "DELETE": .delete
+                default: nil
+                }
+                if let interaction { try await runHooks(interaction, ResourceKey(type: e.type, id: e.id ?? ""), context) }
+            }
             responses = try await transaction(entries, baseURL: baseURL, context: context)
             await finishHooks(.transaction, responses.compactMap(\.record), context)
         } else {
