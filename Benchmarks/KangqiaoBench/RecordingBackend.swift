@@ -26,6 +26,9 @@ final class RecordingBackend: StoreBackend {
     func close() async { await inner.close() }
     func privateRecord(kind: String, key: String) async throws -> [UInt8]? { try await inner.privateRecord(kind: kind, key: key) }
     func privateRecords(kind: String) async throws -> [PrivateRecord] { try await inner.privateRecords(kind: kind) }
+    func searchAudit(_ query: AuditQuery) async throws -> [StoredAuditRow] { try await inner.searchAudit(query) }
+    func auditChain(_ chain: String) async throws -> [StoredAuditRow] { try await inner.auditChain(chain) }
+    func auditChains() async throws -> [String] { try await inner.auditChains() }
 
     func write<T: Sendable>(_ body: @escaping @Sendable (any StoreTransaction) async throws -> T) async throws -> T {
         let recorder = RecordingTransaction()
@@ -69,6 +72,11 @@ final class RecordingTransaction: StoreTransaction {
         try await inner.putPrivateRecord(kind: kind, key: key, value: value)
     }
     func deletePrivateRecord(kind: String, key: String) async throws { try await inner.deletePrivateRecord(kind: kind, key: key) }
+    func appendAudit(_ rows: [AuditRow]) async throws { try await inner.appendAudit(rows) }
+    func unsealedAudit(limit: Int) async throws -> [StoredAuditRow] { try await inner.unsealedAudit(limit: limit) }
+    func auditHead(_ chain: String) async throws -> StoredAuditRow? { try await inner.auditHead(chain) }
+    func auditHeads() async throws -> [StoredAuditRow] { try await inner.auditHeads() }
+    func sealAudit(_ seals: [AuditSeal]) async throws { try await inner.sealAudit(seals) }
 
     func put(_ write: ResourceWrite) async throws {
         try await inner.put(write)

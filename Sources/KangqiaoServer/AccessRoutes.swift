@@ -12,10 +12,18 @@ import NIOCore
 struct AccessRoutes {
     let access: AccessService
     let configuration: KangqiaoApplication.Configuration
+    let audit: AuditTrail?
 
     func register(on router: Router<KangqiaoRequestContext>) {
         let access = self.access
         let configuration = self.configuration
+        let audit = self.audit
+        /// Logins and token requests are recorded, failed ones too (R-SEC-2).
+        @Sendable func record(_ action: String, _ subject: String?, ok: Bool, _ context: KangqiaoRequestContext, _ detail: String) async {
+            let principal = subject.map { Principal(subject: $0, clientID: $0, tokenID: "", roles: [], scope: "") }
+            let c = FHIRStore.RequestContext(requestId: context.id, sourceAddress: context.sourceAddress, principal: principal, requestLine: "POST /auth")
+            try? await audit?.record(action: action, outcome: ok ? 0 : 4, context: c, detail: detail)
+        }
         let smart: @Sendable (Request, KangqiaoRequestContext) async throws -> Response = { request, _ in
             let base = Self.serverBase(request, configuration)
             let doc = JSON.object(JSONObject([
@@ -43,10 +51,22 @@ struct AccessRoutes {
                 switch form["grant_type"] {
                 case "client_credentials":
                     guard let (id, secret) = Self.clientCredentials(request, form) else { throw AccessDenied.invalidClient }
-                    grant = try await access.clientCredentials(clientID: id, secret: secret, scope: form["scope"])
+                    do {
+                        grant = try await access.clientCredentials(clientID: id, secret: secret, scope: form["scope"])
+                    } catch {
+                        await record("token", id, ok: false, context, "client credentials refused: \(error)")
+                        throw error
+                    }
+                    await record("token", id, ok: true, context, "token \(grant.claims.tokenID) issued, scope \(grant.scope)")
                 case "refresh_token":
                     guard let token = form["refresh_token"] else { throw AccessDenied.invalidRequest("refresh_token is missing") }
-                    grant = try await access.refresh(token, scope: form["scope"])
+                    do {
+                        grant = try await access.refresh(token, scope: form["scope"])
+                    } catch {
+                        await record("token", nil, ok: false, context, "refresh refused: \(error)")
+                        throw error
+                    }
+                    await record("token", grant.claims.subject, ok: true, context, "token \(grant.claims.tokenID) issued by refresh")
                 case let other:
                     throw AccessDenied.invalidRequest("unsupported grant_type \(other ?? "(none)")")
                 }
@@ -63,9 +83,16 @@ struct AccessRoutes {
                 guard let name = form["username"], let password = form["password"], let code = form["code"] else {
                     throw AccessDenied.invalidRequest("username, password and code are required")
                 }
-                let grant = try await access.login(
-                    name: name, password: password, code: code, newPassword: form["new_password"], scope: form["scope"],
-                    address: context.sourceAddress)
+                let grant: TokenGrant
+                do {
+                    grant = try await access.login(
+                        name: name, password: password, code: code, newPassword: form["new_password"], scope: form["scope"],
+                        address: context.sourceAddress)
+                } catch {
+                    await record("login", name, ok: false, context, "login refused: \(error)")
+                    throw error
+                }
+                await record("login", name, ok: true, context, "logged in; token \(grant.claims.tokenID)")
                 return Self.json(200, grant.json, noStore: true)
             } catch {
                 return Self.oauthError(error, context: context)

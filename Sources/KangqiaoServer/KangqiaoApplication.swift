@@ -46,7 +46,8 @@ public struct KangqiaoApplication: Sendable {
         let dispatcher = self.dispatcher
         let configuration = self.configuration
         let access = self.access
-        if let access { AccessRoutes(access: access, configuration: configuration).register(on: router) }
+        let audit = dispatcher.repository.hooks.lazy.compactMap { $0 as? AuditTrail }.first
+        if let access { AccessRoutes(access: access, configuration: configuration, audit: audit).register(on: router) }
         router.get("/health") { _, _ -> Response in
             do {
                 try await dispatcher.repository.backend.ping()
@@ -59,7 +60,7 @@ public struct KangqiaoApplication: Sendable {
         let handler: @Sendable (Request, KangqiaoRequestContext) async throws -> Response = { request, context in
             var request = request
             return Self.response(
-                await Self.dispatch(&request, context: context, dispatcher: dispatcher, configuration: configuration, access: access))
+                await Self.dispatch(&request, context: context, dispatcher: dispatcher, configuration: configuration, access: access, audit: audit))
         }
         for method in [HTTPRequest.Method.get, .post, .put, .delete, .patch, .head] {
             router.on("/fhir", method: method, use: handler)
@@ -70,7 +71,7 @@ public struct KangqiaoApplication: Sendable {
 
     static func dispatch(
         _ request: inout Request, context: KangqiaoRequestContext, dispatcher: FHIRDispatcher, configuration: Configuration,
-        access: AccessService?
+        access: AccessService?, audit: AuditTrail?
     ) async -> FHIRHTTPResponse {
         var headers: [String: String] = [:]
         for field in request.headers {
@@ -91,18 +92,36 @@ public struct KangqiaoApplication: Sendable {
         if segments.first == "fhir" { segments.removeFirst() }
         var principal: Principal?
         let isPublic = segments == ["metadata"] && (request.method == .get || request.method == .head)
+        let requestLine = "\(request.method.rawValue) \(path)" + ((request.uri.query ?? "").isEmpty ? "" : "?" + (request.uri.query ?? ""))
         if let access, !isPublic {
             switch await Self.authenticate(headers["authorization"], access: access) {
             case .allowed(let p): principal = p
-            case .refused(let refusal): return refusal
+            case .refused(let refusal):
+                let refused = FHIRStore.RequestContext(requestId: context.id, sourceAddress: context.sourceAddress, requestLine: requestLine)
+                return await Self.audited(refusal, action: "unauthenticated", context: refused, audit: audit)
             }
         }
         let base = configuration.publicBaseURL ?? "http://\(headers["host"] ?? "\(configuration.host):\(configuration.port)")/fhir"
         let fhirRequest = FHIRHTTPRequest(
             method: request.method.rawValue == "HEAD" ? "GET" : request.method.rawValue, segments: segments, query: request.uri.query ?? "",
             headers: headers, body: body, baseURL: base,
-            context: RequestContext(requestId: context.id, sourceAddress: context.sourceAddress, principal: principal))
-        return await dispatcher.handle(fhirRequest)
+            context: RequestContext(requestId: context.id, sourceAddress: context.sourceAddress, principal: principal, requestLine: requestLine))
+        let response = await dispatcher.handle(fhirRequest)
+        guard response.status >= 400, !isPublic else { return response }
+        return await Self.audited(response, action: "refused", context: fhirRequest.context, audit: audit)
+    }
+
+    /// A refusal or failure is recorded (R-SEC-2) before it is answered; when even that fails the
+    /// answer is a 503, never an unrecorded one.
+    static func audited(_ response: FHIRHTTPResponse, action: String, context: FHIRStore.RequestContext, audit: AuditTrail?) async -> FHIRHTTPResponse {
+        guard let audit else { return response }
+        do {
+            try await audit.record(action: action, outcome: response.status >= 500 ? 8 : 4, context: context,
+                                   detail: "HTTP \(response.status)")
+            return response
+        } catch {
+            return .outcome(FHIRError(status: 503, code: .transient, "the audit trail is unavailable: \(error)"))
+        }
     }
 
     /// A bearer token (RFC 6750) verified into the caller's principal, or the 401 to answer.

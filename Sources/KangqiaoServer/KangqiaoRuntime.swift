@@ -16,7 +16,7 @@ public struct KangqiaoRuntime: Sendable {
         self.backend = backend
         self.repository = FHIRRepository(
             backend: backend, checker: definitions.checker, indexer: definitions.indexer, parameters: definitions.parameters,
-            hooks: [ScopeEnforcement()])
+            hooks: [ScopeEnforcement(), AuditTrail(backend: backend)])
         self.dispatcher = FHIRDispatcher(repository: repository, capabilities: definitions.capabilities, validator: definitions.checker)
     }
 

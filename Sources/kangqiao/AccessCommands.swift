@@ -64,3 +64,33 @@ struct TokenCommand: AsyncParsableCommand {
         await backend.close()
     }
 }
+
+/// `kangqiao audit verify`: walks every audit chain and reports the first broken link of each.
+struct AuditCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "audit", abstract: "The audit trail.", subcommands: [AuditVerify.self])
+}
+
+struct AuditVerify: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "verify", abstract: "Check every audit chain; exit status 1 when a link is broken.")
+
+    @Flag(help: "Chain the records not chained yet before checking (as the server does every second).") var seal = false
+    @OptionGroup var db: DatabaseOption
+
+    func run() async throws {
+        let location = try DatabaseLocation(db.location)
+        let backend = try await location.open(logger: Logger(label: "kangqiao"))
+        if seal { try await AuditSealer(backend: backend, chain: AuditSealer.defaultChainName).sealPending() }
+        let report = try await AuditVerifier.verify(backend)
+        await backend.close()
+        for (chain, count) in report.chains.sorted(by: { $0.key < $1.key }) { print("chain \(chain): \(count) records") }
+        if report.unsealed > 0 { print("\(report.unsealed) records not chained yet") }
+        if report.breaks.isEmpty {
+            print("audit trail intact")
+        } else {
+            for b in report.breaks { print("BROKEN: \(b)") }
+            throw ExitCode(1)
+        }
+    }
+}

@@ -42,7 +42,13 @@ struct Serve: AsyncParsableCommand {
         // SIGTERM/SIGINT: stop accepting, let requests in flight finish, then close the database.
         let group = ServiceGroup(
             configuration: .init(services: [app], gracefulShutdownSignals: [.sigterm, .sigint], logger: logger))
+        // The audit records are chained every second beside the server (R-SEC-2).
+        let sealer = AuditSealer(backend: runtime.backend, chain: AuditSealer.defaultChainName)
+        let sealing = Task { await sealer.run() }
         try await group.run()
+        sealing.cancel()
+        _ = await sealing.value
+        try? await sealer.sealPending()
         await runtime.backend.close()
         logger.info("Kangqiao stopped")
     }

@@ -2,7 +2,7 @@
 /// dialects force it (BLOB/BYTEA, autoincrement); names and meaning are identical.
 enum Schema {
     /// The newest schema version this program knows.
-    static let version = 2
+    static let version = 3
 
     static func migrations(_ dialect: SQLDialect) -> [(version: Int, statements: [String])] {
         let pk: String
@@ -80,7 +80,33 @@ enum Schema {
         let v2 = [
             "CREATE TABLE private_record (kind TEXT NOT NULL, rkey TEXT NOT NULL, value \(bytes) NOT NULL, updated \(big) NOT NULL, PRIMARY KEY (kind, rkey))"
         ]
-        return [(1, v1), (2, v2)]
+        // v3: the audit trail (R-SEC-2). Rows are appended in the transaction they record (or through
+        // the grouped append path for reads), then chained (chain, seq, link) by the sealer; the
+        // patients column and audit_patient serve the regulator's and the patient's searches.
+        let v3 = [
+            """
+            CREATE TABLE audit_event (
+                aid \(pk),
+                recorded \(big) NOT NULL,
+                action TEXT NOT NULL,
+                outcome SMALLINT NOT NULL,
+                actor TEXT,
+                organization TEXT,
+                source TEXT,
+                patients TEXT,
+                record \(bytes) NOT NULL,
+                chain TEXT,
+                seq \(big),
+                link \(bytes)
+            )
+            """,
+            "CREATE INDEX audit_event_recorded ON audit_event (recorded)",
+            "CREATE INDEX audit_event_actor ON audit_event (actor, recorded)",
+            "CREATE UNIQUE INDEX audit_event_chain ON audit_event (chain, seq)",
+            "CREATE INDEX audit_event_unsealed ON audit_event (aid) WHERE chain IS NULL",
+            "CREATE TABLE audit_patient (patient TEXT NOT NULL, aid \(big) NOT NULL, PRIMARY KEY (patient, aid))",
+        ]
+        return [(1, v1), (2, v2), (3, v3)]
     }
 
     /// Statements that delete a resource's index rows before new ones are written.

@@ -32,6 +32,13 @@ public protocol StoreBackend: Sendable {
     /// Every private record of `kind`, ordered by key.
     func privateRecords(kind: String) async throws -> [PrivateRecord]
 
+    /// Audit rows matching `query`, newest first.
+    func searchAudit(_ query: AuditQuery) async throws -> [StoredAuditRow]
+
+    /// The rows of one chain in sequence order, and the names of all chains (for verification).
+    func auditChain(_ chain: String) async throws -> [StoredAuditRow]
+    func auditChains() async throws -> [String]
+
     /// Runs `body` in one transaction; commits when it returns, rolls back when it throws.
     func write<T: Sendable>(_ body: @escaping @Sendable (any StoreTransaction) async throws -> T) async throws -> T
 
@@ -64,6 +71,20 @@ public protocol StoreTransaction: Sendable {
     func putPrivateRecord(kind: String, key: String, value: [UInt8]) async throws
 
     func deletePrivateRecord(kind: String, key: String) async throws
+
+    /// Appends audit rows in this transaction: they exist exactly when what they record does.
+    func appendAudit(_ rows: [AuditRow]) async throws
+
+    /// Up to `limit` rows not chained yet, oldest first; on PostgreSQL locked and skipped by other sealers.
+    func unsealedAudit(limit: Int) async throws -> [StoredAuditRow]
+
+    /// The last sealed row of `chain` (nil for a new chain), locked against another sealer of the same chain.
+    func auditHead(_ chain: String) async throws -> StoredAuditRow?
+
+    /// The latest sealed row of every other chain, for cross-anchoring.
+    func auditHeads() async throws -> [StoredAuditRow]
+
+    func sealAudit(_ seals: [AuditSeal]) async throws
 }
 
 /// One row of `private_record`.

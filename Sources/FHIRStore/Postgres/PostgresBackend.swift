@@ -180,6 +180,10 @@ public final class PostgresBackend: StoreBackend {
         try await withSQL { try await $0.privateRecords(kind: kind) }
     }
 
+    public func searchAudit(_ query: AuditQuery) async throws -> [StoredAuditRow] { try await withSQL { try await $0.searchAudit(query) } }
+    public func auditChain(_ chain: String) async throws -> [StoredAuditRow] { try await withSQL { try await $0.auditChain(chain) } }
+    public func auditChains() async throws -> [String] { try await withSQL { try await $0.auditChains() } }
+
     /// Runs `body` in one transaction. When the server aborts it for a deadlock with another
     /// transaction (two bundles creating the same resources in opposite orders — SQLite would have
     /// run them one after the other), the body runs again, at most `maxAttempts` times in all; so a
@@ -220,6 +224,11 @@ public final class PostgresBackend: StoreBackend {
                 try PostgresErrors.decoding { try row.decode(String.self) }
             }
         }
+    }
+
+    /// Runs one statement outside the store's API (tests that tamper with rows).
+    func executeForTests(_ sql: String, _ binds: [SQLValue]) async throws {
+        try await withSQL { _ = try await $0.rows(sql, binds) }
     }
 
     /// Drops the backend's schema with everything in it (tests).

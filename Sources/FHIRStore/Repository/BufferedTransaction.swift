@@ -39,6 +39,12 @@ final class BufferedTransaction: StoreTransaction, @unchecked Sendable {
     }
     func deletePrivateRecord(kind: String, key: String) async throws { try await base.deletePrivateRecord(kind: kind, key: key) }
 
+    func appendAudit(_ rows: [AuditRow]) async throws { try await base.appendAudit(rows) }
+    func unsealedAudit(limit: Int) async throws -> [StoredAuditRow] { try await base.unsealedAudit(limit: limit) }
+    func auditHead(_ chain: String) async throws -> StoredAuditRow? { try await base.auditHead(chain) }
+    func auditHeads() async throws -> [StoredAuditRow] { try await base.auditHeads() }
+    func sealAudit(_ seals: [AuditSeal]) async throws { try await base.sealAudit(seals) }
+
     /// Sends the held writes; call before the body returns.
     func flush() async throws {
         guard !held.isEmpty else { return }

@@ -25,7 +25,7 @@ extension FHIRRepository {
             }
         }
         let items = prepared
-        let written = try await backend.write { tx -> Int in
+        let written = try await backend.write { [self] tx -> Int in
             var writes: [ResourceWrite] = []
             writes.reserveCapacity(items.count)
             var seen: Set<ResourceKey> = []
@@ -40,9 +40,10 @@ extension FHIRRepository {
                 writes.append(p.write(id: id, versionId: (current?.versionId ?? 0) + 1, lastUpdated: max(now, current?.lastUpdated ?? 0)))
             }
             try await tx.putAll(writes)
+            try await commitHooks(.batch, writes.map(\.record), context, tx)
             return writes.count
         }
-        await finishHooks(.batch, [], context)
+        try await finishHooks(.batch, [], context)
         return (written, rejected)
     }
 

@@ -61,11 +61,11 @@ extension FHIRRepository {
                 if let interaction { try await runHooks(interaction, ResourceKey(type: e.type, id: e.id ?? ""), context) }
             }
             responses = try await transaction(entries, baseURL: baseURL, context: context)
-            await finishHooks(.transaction, responses.compactMap(\.record), context)
+            try await finishHooks(.transaction, responses.compactMap(\.record), context)
         } else {
             try await runHooks(.batch, nil, context)
             responses = await batch(entries, baseURL: baseURL, context: context)
-            await finishHooks(.batch, responses.compactMap(\.record), context)
+            try await finishHooks(.batch, responses.compactMap(\.record), context)
         }
         var writer = BundleWriter(type: type + "-response", total: nil, links: [])
         for r in responses {
@@ -220,6 +220,7 @@ extension FHIRRepository {
                     throw FHIRError(status: 400, code: .notSupported, "\(at): \(e.method) is not supported in transactions yet", expression: [at + ".request.method"])
                 }
             }
+            try await repository.commitHooks(.transaction, answers.values.compactMap(\.record), context, tx)
             try await tx.flush()
             return answers
         }

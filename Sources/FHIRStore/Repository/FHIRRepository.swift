@@ -45,8 +45,11 @@ public struct FHIRRepository: Sendable {
     func runHooks(_ i: FHIRInteraction, _ target: ResourceKey?, _ context: RequestContext) async throws {
         for hook in hooks { try await hook.willPerform(i, target: target, context: context) }
     }
-    func finishHooks(_ i: FHIRInteraction, _ records: [ResourceRecord], _ context: RequestContext) async {
-        for hook in hooks { await hook.didPerform(i, records: records, context: context) }
+    func finishHooks(_ i: FHIRInteraction, _ records: [ResourceRecord], _ context: RequestContext) async throws {
+        for hook in hooks { try await hook.didPerform(i, records: records, context: context) }
+    }
+    func commitHooks(_ i: FHIRInteraction, _ records: [ResourceRecord], _ context: RequestContext, _ tx: any StoreTransaction) async throws {
+        for hook in hooks { try await hook.willCommit(i, records: records, context: context, in: tx) }
     }
 
     // MARK: Preparation
@@ -92,7 +95,7 @@ public struct FHIRRepository: Sendable {
             throw FHIRError.notFound("\(type)/\(id) is not known")
         }
         if record.isDeleted { throw FHIRError.gone("\(type)/\(id) was deleted (version \(record.versionId))") }
-        await finishHooks(.read, [record], context)
+        try await finishHooks(.read, [record], context)
         return record
     }
 
@@ -102,7 +105,7 @@ public struct FHIRRepository: Sendable {
             throw FHIRError.notFound("\(type)/\(id) has no version \(versionId)")
         }
         if record.isDeleted { throw FHIRError.gone("\(type)/\(id) version \(versionId) is a deletion") }
-        await finishHooks(.vread, [record], context)
+        try await finishHooks(.vread, [record], context)
         return record
     }
 
@@ -114,10 +117,12 @@ public struct FHIRRepository: Sendable {
         try await runHooks(.create, ResourceKey(type: type, id: ""), context)
         let prepared = try prepare(resource, type: type)
         let condition = try ifNoneExist.map { try searchQuery(type: type, queryString: $0) }
-        let result = try await backend.write { tx in
-            try await Self.create(prepared, condition: condition, in: tx)
+        let result = try await backend.write { [self] tx in
+            let r = try await Self.create(prepared, condition: condition, in: tx)
+            if r.changed { try await commitHooks(.create, [r.record], context, tx) }
+            return r
         }
-        await finishHooks(.create, [result.record], context)
+        try await finishHooks(.create, [result.record], context)
         return result
     }
 
@@ -147,10 +152,12 @@ public struct FHIRRepository: Sendable {
             throw FHIRError(status: 400, code: .invalid, "the body id '\(bodyId)' does not match the URL id '\(id)'", expression: ["\(type).id"])
         }
         let prepared = try prepare(resource, type: type)
-        let result = try await backend.write { tx in
-            try await Self.update(prepared, id: id, ifMatch: ifMatch, in: tx)
+        let result = try await backend.write { [self] tx in
+            let r = try await Self.update(prepared, id: id, ifMatch: ifMatch, in: tx)
+            if r.changed { try await commitHooks(.update, [r.record], context, tx) }
+            return r
         }
-        await finishHooks(.update, [result.record], context)
+        try await finishHooks(.update, [result.record], context)
         return result
     }
 
@@ -181,19 +188,24 @@ public struct FHIRRepository: Sendable {
         let prepared = try prepare(resource, type: type)
         let query = try searchQuery(type: type, queryString: queryString)
         let bodyId = resource["id"]?.stringValue
-        let result = try await backend.write { tx in
+        let result = try await backend.write { [self] tx in
             let matches = try await tx.matchingKeys(query, limit: 2)
             if matches.count > 1 { throw FHIRError.preconditionFailed("the conditional update matched more than one resource") }
+            let r: WriteResult
             if let match = matches.first {
                 if let bodyId, bodyId != match.id {
                     throw FHIRError(status: 400, code: .invalid, "the body id '\(bodyId)' differs from the matched resource \(match)")
                 }
-                return try await Self.update(prepared, id: match.id, ifMatch: nil, in: tx)
+                r = try await Self.update(prepared, id: match.id, ifMatch: nil, in: tx)
+            } else if let bodyId {
+                r = try await Self.update(prepared, id: bodyId, ifMatch: nil, in: tx)
+            } else {
+                r = try await Self.create(prepared, condition: nil, in: tx)
             }
-            if let bodyId { return try await Self.update(prepared, id: bodyId, ifMatch: nil, in: tx) }
-            return try await Self.create(prepared, condition: nil, in: tx)
+            if r.changed { try await commitHooks(.update, [r.record], context, tx) }
+            return r
         }
-        await finishHooks(.update, [result.record], context)
+        try await finishHooks(.update, [result.record], context)
         return result
     }
 
@@ -204,8 +216,12 @@ public struct FHIRRepository: Sendable {
     @discardableResult
     public func delete(type: String, id: String, context: RequestContext = RequestContext()) async throws -> ResourceRecord? {
         try await runHooks(.delete, ResourceKey(type: type, id: id), context)
-        let result = try await backend.write { tx in try await Self.delete(type: type, id: id, in: tx) }
-        await finishHooks(.delete, result.map { [$0] } ?? [], context)
+        let result = try await backend.write { [self] tx in
+            let r = try await Self.delete(type: type, id: id, in: tx)
+            if let r { try await commitHooks(.delete, [r], context, tx) }
+            return r
+        }
+        try await finishHooks(.delete, result.map { [$0] } ?? [], context)
         return result
     }
 
@@ -225,13 +241,15 @@ public struct FHIRRepository: Sendable {
     public func conditionalDelete(type: String, queryString: String, context: RequestContext = RequestContext()) async throws -> ResourceRecord? {
         try await runHooks(.delete, ResourceKey(type: type, id: ""), context)
         let query = try searchQuery(type: type, queryString: queryString)
-        let result = try await backend.write { tx -> ResourceRecord? in
+        let result = try await backend.write { [self] tx -> ResourceRecord? in
             let matches = try await tx.matchingKeys(query, limit: 2)
             if matches.count > 1 { throw FHIRError.preconditionFailed("the conditional delete matched more than one resource") }
             guard let match = matches.first else { return nil }
-            return try await Self.delete(type: match.type, id: match.id, in: tx)
+            let r = try await Self.delete(type: match.type, id: match.id, in: tx)
+            if let r { try await commitHooks(.delete, [r], context, tx) }
+            return r
         }
-        await finishHooks(.delete, result.map { [$0] } ?? [], context)
+        try await finishHooks(.delete, result.map { [$0] } ?? [], context)
         return result
     }
 }

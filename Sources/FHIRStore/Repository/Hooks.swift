@@ -11,10 +11,17 @@ public struct RequestContext: Sendable {
     public var requestId: String
     public var sourceAddress: String?
     public var principal: Principal?
-    public init(requestId: String = "", sourceAddress: String? = nil, principal: Principal? = nil) {
+    /// What was asked, as the audit trail records it: method, path and query (`GET /fhir/Observation?code=…`).
+    public var requestLine: String?
+    /// Why (a purpose of use, e.g. treatment or a break-glass reason), when the caller said.
+    public var purpose: String?
+    public init(requestId: String = "", sourceAddress: String? = nil, principal: Principal? = nil, requestLine: String? = nil,
+                purpose: String? = nil) {
         self.requestId = requestId
         self.sourceAddress = sourceAddress
         self.principal = principal
+        self.requestLine = requestLine
+        self.purpose = purpose
     }
 }
 
@@ -54,13 +61,18 @@ public struct Principal: Sendable, Equatable {
 public protocol InteractionHook: Sendable {
     /// Before the interaction touches the store; `target` is the type (and id) it addresses.
     func willPerform(_ interaction: FHIRInteraction, target: ResourceKey?, context: RequestContext) async throws
-    /// After a write committed or a read was answered.
-    func didPerform(_ interaction: FHIRInteraction, records: [ResourceRecord], context: RequestContext) async
+    /// Inside the write transaction, after its writes and before it commits: what is written here
+    /// (an audit record) commits or rolls back with them.
+    func willCommit(_ interaction: FHIRInteraction, records: [ResourceRecord], context: RequestContext, in tx: any StoreTransaction) async throws
+    /// After a write committed or before a read's answer is sent; throwing withholds the answer
+    /// (a read whose audit record could not be written is not answered).
+    func didPerform(_ interaction: FHIRInteraction, records: [ResourceRecord], context: RequestContext) async throws
 }
 
 extension InteractionHook {
     public func willPerform(_ interaction: FHIRInteraction, target: ResourceKey?, context: RequestContext) async throws {}
-    public func didPerform(_ interaction: FHIRInteraction, records: [ResourceRecord], context: RequestContext) async {}
+    public func willCommit(_ interaction: FHIRInteraction, records: [ResourceRecord], context: RequestContext, in tx: any StoreTransaction) async throws {}
+    public func didPerform(_ interaction: FHIRInteraction, records: [ResourceRecord], context: RequestContext) async throws {}
 }
 
 /// Checks a resource before it is written; the R4 structural validator and the invariants conform.

@@ -57,7 +57,7 @@ extension FHIRRepository {
             let outcome = OperationOutcome.json([OutcomeIssue(severity: .warning, code: .notSupported, diagnostics: text)])
             writer.entry(fullUrl: nil, resource: JSONWriter.bytes(outcome), extra: [("search", ["mode": "outcome"])])
         }
-        await finishHooks(.search, records + included, context)
+        try await finishHooks(.search, records + included, context)
         return writer.finish()
     }
 
@@ -132,7 +132,7 @@ extension FHIRRepository {
                 fullUrl: "\(baseURL)/\(r.type)/\(r.id)", resource: r.isDeleted ? nil : r.json,
                 extra: [("request", ["method": .string(method), "url": .string(url)]), ("response", response)])
         }
-        await finishHooks(.history, page.records, context)
+        try await finishHooks(.history, page.records, context)
         return writer.finish()
     }
 
@@ -152,7 +152,7 @@ extension FHIRRepository {
         for r in records {
             writer.entry(fullUrl: "\(baseURL)/\(r.type)/\(r.id)", resource: r.json, extra: [("search", ["mode": "match"])])
         }
-        await finishHooks(.operation, records, context)
+        try await finishHooks(.operation, records, context)
         return writer.finish()
     }
 }

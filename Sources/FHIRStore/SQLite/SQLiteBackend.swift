@@ -89,6 +89,10 @@ public final class SQLiteBackend: StoreBackend {
         try withReader { try $0.privateRecords(kind: kind) }
     }
 
+    public func searchAudit(_ query: AuditQuery) async throws -> [StoredAuditRow] { try withReader { try $0.searchAudit(query) } }
+    public func auditChain(_ chain: String) async throws -> [StoredAuditRow] { try withReader { try $0.auditChain(chain) } }
+    public func auditChains() async throws -> [String] { try withReader { try $0.auditChains() } }
+
     public func write<T: Sendable>(_ body: @escaping @Sendable (any StoreTransaction) async throws -> T) async throws -> T {
         try await writer.submit(body)
     }
@@ -113,6 +117,11 @@ final class SQLiteTransaction: StoreTransaction, @unchecked Sendable {
     func privateRecord(kind: String, key: String) async throws -> [UInt8]? { try conn.privateRecord(kind: kind, key: key) }
     func putPrivateRecord(kind: String, key: String, value: [UInt8]) async throws { try conn.putPrivateRecord(kind: kind, key: key, value: value) }
     func deletePrivateRecord(kind: String, key: String) async throws { try conn.deletePrivateRecord(kind: kind, key: key) }
+    func appendAudit(_ rows: [AuditRow]) async throws { try conn.appendAudit(rows) }
+    func unsealedAudit(limit: Int) async throws -> [StoredAuditRow] { try conn.unsealedAudit(limit: limit) }
+    func auditHead(_ chain: String) async throws -> StoredAuditRow? { try conn.auditHead(chain) }
+    func auditHeads() async throws -> [StoredAuditRow] { try conn.auditHeads() }
+    func sealAudit(_ seals: [AuditSeal]) async throws { try conn.sealAudit(seals) }
 }
 
 /// Serializes all writes on the one writer connection and commits them in groups.

@@ -1,0 +1,131 @@
+import FHIRCore
+import FHIRStore
+import Foundation
+
+/// Chains audit records (AuditChain): takes the records not chained yet, oldest first, and links
+/// them onto this instance's chain in one transaction, with the heads of the other instances'
+/// chains as anchors. With several `kangqiao serve` on one PostgreSQL each seals into its own chain
+/// (`chain`, e.g. the host name); rows being sealed by one are skipped by the others.
+public struct AuditSealer: Sendable {
+    public let backend: any StoreBackend
+    public let chain: String
+    /// Rows chained per transaction.
+    public var batchSize = 1_000
+    /// Anchors recorded per batch at most (the most recent other chains).
+    public var maxAnchors = 16
+
+    /// This instance's chain: `KANGQIAO_INSTANCE`, else the host name.
+    public static var defaultChainName: String {
+        if let name = ProcessInfo.processInfo.environment["KANGQIAO_INSTANCE"], !name.isEmpty { return name }
+        return ProcessInfo.processInfo.hostName
+    }
+
+    public init(backend: any StoreBackend, chain: String) {
+        self.backend = backend
+        self.chain = chain
+    }
+
+    /// Chains everything pending; answers how many records it chained.
+    @discardableResult
+    public func sealPending() async throws -> Int {
+        var total = 0
+        while true {
+            let chain = self.chain
+            let batchSize = self.batchSize
+            let maxAnchors = self.maxAnchors
+            let sealed = try await backend.write { tx -> Int in
+                let head = try await tx.auditHead(chain)
+                let rows = try await tx.unsealedAudit(limit: batchSize)
+                guard !rows.isEmpty else { return 0 }
+                let others = try await tx.auditHeads().filter { $0.chain != chain }.suffix(maxAnchors)
+                var previous = try head.flatMap { try Self.link(of: $0) }
+                var seals: [AuditSeal] = []
+                for (i, row) in rows.enumerated() {
+                    let anchors = i == 0 ? others.compactMap { try? Self.link(of: $0) }.map {
+                        AuditAnchor(chain: $0.chain, sequence: $0.sequence, linkHash: $0.linkHash)
+                    } : []
+                    let link = AuditChain.link(after: previous, chain: chain, recordHash: AuditChain.recordHash(row.row.record), anchors: anchors)
+                    seals.append(AuditSeal(aid: row.aid, chain: chain, sequence: link.sequence, link: Self.encode(link)))
+                    previous = link
+                }
+                try await tx.sealAudit(seals)
+                return seals.count
+            }
+            total += sealed
+            if sealed < batchSize { return total }
+        }
+    }
+
+    /// Seals every `interval` until the task is cancelled (run beside the server).
+    public func run(every interval: Duration = .seconds(1)) async {
+        while !Task.isCancelled {
+            _ = try? await sealPending()
+            try? await Task.sleep(for: interval)
+        }
+    }
+
+    static func encode(_ link: AuditLink) -> [UInt8] {
+        JSONWriter.bytes(.object(JSONObject([
+            ("record", .string(Base64URL.encode(link.recordHash))),
+            ("prev", .string(Base64URL.encode(link.previousHash))),
+            ("anchors", .array(link.anchors.map { a in
+                .object(JSONObject([("chain", .string(a.chain)), ("seq", .number(JSONNumber(Int(a.sequence)))),
+                                    ("hash", .string(Base64URL.encode(a.linkHash)))]))
+            })),
+            ("hash", .string(Base64URL.encode(link.linkHash))),
+        ])))
+    }
+
+    /// The chain link stored with a sealed row; nil for an unsealed one, an error for an unreadable one.
+    static func link(of row: StoredAuditRow) throws -> AuditLink? {
+        guard let chain = row.chain, let sequence = row.sequence, let bytes = row.link else { return nil }
+        guard let o = (try? JSONParser.parse(bytes))?.objectValue,
+            let record = o["record"]?.stringValue.flatMap({ Base64URL.decode($0) }),
+            let prev = o["prev"]?.stringValue.flatMap({ Base64URL.decode($0) }),
+            let hash = o["hash"]?.stringValue.flatMap({ Base64URL.decode($0) })
+        else { throw AuditVerificationError.unreadableLink(chain: chain, sequence: sequence) }
+        let anchors = (o["anchors"]?.arrayValue ?? []).compactMap { a -> AuditAnchor? in
+            guard let c = a["chain"]?.stringValue, let s = a["seq"]?.numberValue?.intValue,
+                let h = a["hash"]?.stringValue.flatMap({ Base64URL.decode($0) }) else { return nil }
+            return AuditAnchor(chain: c, sequence: Int64(s), linkHash: h)
+        }
+        return AuditLink(chain: chain, sequence: sequence, recordHash: record, previousHash: prev, anchors: anchors, linkHash: hash)
+    }
+}
+
+public enum AuditVerificationError: Error, Equatable {
+    case unreadableLink(chain: String, sequence: Int64)
+}
+
+/// `kangqiao audit verify`: walks every chain and reports the first broken link of each.
+public enum AuditVerifier {
+    public struct Report: Sendable {
+        public var chains: [String: Int]
+        public var breaks: [AuditChainBreak]
+        /// Records not chained yet (the sealer runs every second; many old ones mean it is not running).
+        public var unsealed: Int
+    }
+
+    public static func verify(_ backend: any StoreBackend) async throws -> Report {
+        var input: [String: [(link: AuditLink, actualRecordHash: [UInt8]?)]] = [:]
+        var counts: [String: Int] = [:]
+        var breaks: [AuditChainBreak] = []
+        for chain in try await backend.auditChains() {
+            var links: [(link: AuditLink, actualRecordHash: [UInt8]?)] = []
+            for row in try await backend.auditChain(chain) {
+                do {
+                    guard let link = try AuditSealer.link(of: row) else { continue }
+                    links.append((link, AuditChain.recordHash(row.row.record)))
+                } catch {
+                    breaks.append(AuditChainBreak(chain: chain, sequence: row.sequence ?? 0, reason: .linkChanged))
+                    break
+                }
+            }
+            input[chain] = links
+            counts[chain] = links.count
+        }
+        breaks += AuditChain.verify(input).filter { b in !breaks.contains { $0.chain == b.chain } }
+        let unsealed = try await backend.searchAudit(AuditQuery(limit: Int.max)).filter { $0.chain == nil }.count
+        return Report(chains: counts, breaks: breaks.sorted { ($0.chain, $0.sequence) < ($1.chain, $1.sequence) }, unsealed: unsealed)
+    }
+}

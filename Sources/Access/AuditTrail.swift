@@ -1,0 +1,169 @@
+// See AccessToken.swift: swift-crypto 3's key types are not marked Sendable on Linux.
+@preconcurrency import Crypto
+import FHIRCore
+import FHIRStore
+import Foundation
+
+/// R-SEC-2: every interaction leaves an audit record — who (account, roles, organization, address),
+/// on whose data (the patients), what (interaction, resources, the query), why (purpose) and with
+/// which outcome — as a FHIR AuditEvent.
+///
+/// Writes are recorded inside their own transaction (`willCommit`): the record exists exactly when
+/// the change does. Reads are recorded through `AuditAppender` before the answer is sent
+/// (`didPerform` waits until the record is durable). Refusals and failures are recorded by the HTTP
+/// layer with `record(_:)`. `AuditSealer` chains the records afterwards.
+public struct AuditTrail: InteractionHook {
+    public let appender: AuditAppender
+    /// Entities listed in one record at most; a bulk import records how many more there were.
+    static let maxEntities = 100
+
+    public init(backend: any StoreBackend) {
+        appender = AuditAppender(backend: backend)
+    }
+
+    public func willCommit(
+        _ interaction: FHIRInteraction, records: [ResourceRecord], context: RequestContext, in tx: any StoreTransaction
+    ) async throws {
+        try await tx.appendAudit([Self.row(action: interaction.rawValue, outcome: 0, records: records, context: context)])
+    }
+
+    public func didPerform(_ interaction: FHIRInteraction, records: [ResourceRecord], context: RequestContext) async throws {
+        switch interaction {
+        case .read, .vread, .search, .history, .operation:
+            try await appender.append(Self.row(action: interaction.rawValue, outcome: 0, records: records, context: context))
+        case .create, .update, .delete, .transaction, .batch:
+            return  // recorded inside the transaction
+        }
+    }
+
+    /// Records an event outside the FHIR interactions (a refusal, a login, a token), durably.
+    public func record(action: String, outcome: Int, context: RequestContext, detail: String? = nil) async throws {
+        try await appender.append(Self.row(action: action, outcome: outcome, records: [], context: context, detail: detail))
+    }
+
+    /// The patients a resource is about: itself for a Patient, else the patient its `subject`,
+    /// `patient` or `beneficiary` references (the compartment's usual links).
+    static func patients(of records: [ResourceRecord]) -> [String] {
+        var found: [String] = []
+        var seen = Set<String>()
+        for r in records {
+            var candidates: [String] = []
+            if r.type == "Patient" {
+                candidates.append("Patient/" + r.id)
+            } else if !r.json.isEmpty, let o = (try? JSONParser.parse(r.json))?.objectValue {
+                for field in ["subject", "patient", "beneficiary"] {
+                    if let ref = o[field]?["reference"]?.stringValue, ref.hasPrefix("Patient/") { candidates.append(ref) }
+                }
+            }
+            for c in candidates where seen.insert(c).inserted { found.append(c) }
+        }
+        return found
+    }
+
+    static func row(action: String, outcome: Int, records: [ResourceRecord], context: RequestContext, detail: String? = nil) -> AuditRow {
+        let now = Int64((Date().timeIntervalSince1970 * 1000).rounded(.down))
+        let patients = patients(of: records)
+        let principal = context.principal
+        let restful: Set<String> = ["read", "vread", "search", "create", "update", "delete", "history", "transaction", "batch", "operation"]
+        let code: String = switch action {
+        case "create": "C"
+        case "update": "U"
+        case "delete": "D"
+        case "read", "vread", "search", "history": "R"
+        default: "E"
+        }
+        var agent = JSONObject([
+            ("type", .object(JSONObject([("text", .string(principal == nil ? "in-process" : (principal?.roles.joined(separator: " ") ?? "")))]))),
+            ("who", .object(JSONObject([
+                ("identifier", .object(JSONObject([("system", "urn:kangqiao:account"), ("value", .string(principal?.subject ?? "kangqiao"))]))),
+            ]))),
+            ("requestor", .bool(true)),
+        ])
+        if let user = principal?.fhirUser {
+            agent.set("who", .object(JSONObject([
+                ("reference", .string(user)),
+                ("identifier", .object(JSONObject([("system", "urn:kangqiao:account"), ("value", .string(principal?.subject ?? ""))]))),
+            ])), insertingAt: 1)
+        }
+        if let address = context.sourceAddress {
+            agent.set("network", .object(JSONObject([("address", .string(address)), ("type", "2")])), insertingAt: agent.count)
+        }
+        if let purpose = context.purpose { agent.set("purposeOfUse", .array([.object(JSONObject([("text", .string(purpose))]))]), insertingAt: agent.count) }
+        var entities: [JSON] = patients.map { p in
+            .object(JSONObject([
+                ("what", .object(JSONObject([("reference", .string(p))]))),
+                ("role", .object(JSONObject([("system", "http://terminology.hl7.org/CodeSystem/object-role"), ("code", "1"), ("display", "Patient")]))),
+            ]))
+        }
+        for r in records.prefix(maxEntities) {
+            entities.append(.object(JSONObject([("what", .object(JSONObject([("reference", .string("\(r.type)/\(r.id)/_history/\(r.versionId)"))])))])))
+        }
+        if records.count > maxEntities {
+            entities.append(.object(JSONObject([("description", .string("and \(records.count - maxEntities) more resources"))])))
+        }
+        if let line = context.requestLine {
+            entities.append(.object(JSONObject([
+                ("type", .object(JSONObject([("system", "http://terminology.hl7.org/CodeSystem/audit-entity-type"), ("code", "2")]))),
+                ("query", .string(Data(line.utf8).base64EncodedString())),
+                ("description", .string(line)),
+            ])))
+        }
+        var event = JSONObject([
+            ("resourceType", "AuditEvent"),
+            ("type", .object(JSONObject(restful.contains(action)
+                ? [("system", "http://terminology.hl7.org/CodeSystem/audit-event-type"), ("code", "rest")]
+                : [("system", "urn:kangqiao:audit-event"), ("code", .string(action))]))),
+            ("subtype", .array([.object(JSONObject([("system", "http://hl7.org/fhir/restful-interaction"), ("code", .string(action))]))])),
+            ("action", .string(code)),
+            ("recorded", .string(InstantFormat.string(millis: now))),
+            ("outcome", .string(String(outcome))),
+        ])
+        if let detail { event.set("outcomeDesc", .string(detail), insertingAt: event.count) }
+        event.set("agent", .array([.object(agent)]), insertingAt: event.count)
+        event.set("source", .object(JSONObject([("observer", .object(JSONObject([("display", "kangqiao")])))])), insertingAt: event.count)
+        if !context.requestId.isEmpty {
+            event.set("id", .string(context.requestId), insertingAt: 1)
+        }
+        if !entities.isEmpty { event.set("entity", .array(entities), insertingAt: event.count) }
+        return AuditRow(
+            recorded: now, action: action, outcome: outcome, actor: principal?.subject, organization: principal?.organization,
+            source: context.sourceAddress, patients: patients, record: JSONWriter.bytes(.object(event)))
+    }
+}
+
+/// Group commit for audit records of reads: concurrent callers' records go to the store in one
+/// transaction, and each caller returns when that transaction is durable.
+public actor AuditAppender {
+    private let backend: any StoreBackend
+    private var pending: [(AuditRow, CheckedContinuation<Void, Error>)] = []
+    private var flushing = false
+    /// Records per transaction at most.
+    static let maxBatch = 512
+
+    public init(backend: any StoreBackend) { self.backend = backend }
+
+    public func append(_ row: AuditRow) async throws {
+        try await withCheckedThrowingContinuation { (c: CheckedContinuation<Void, Error>) in
+            pending.append((row, c))
+            if !flushing {
+                flushing = true
+                Task { await self.flush() }
+            }
+        }
+    }
+
+    private func flush() async {
+        while !pending.isEmpty {
+            let batch = Array(pending.prefix(Self.maxBatch))
+            pending.removeFirst(batch.count)
+            let rows = batch.map(\.0)
+            do {
+                try await backend.write { tx in try await tx.appendAudit(rows) }
+                for (_, c) in batch { c.resume() }
+            } catch {
+                for (_, c) in batch { c.resume(throwing: error) }
+            }
+        }
+        flushing = false
+    }
+}

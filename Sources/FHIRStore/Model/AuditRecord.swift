@@ -1,0 +1,90 @@
+/// One audit record as stored (R-SEC-2): what the trail's searches need as columns, and the whole
+/// record (a FHIR AuditEvent, JSON) as the bytes the hash chain covers.
+public struct AuditRow: Sendable, Equatable {
+    /// Milliseconds since 1970.
+    public var recorded: Int64
+    /// The interaction (`read`, `search`, `create` …) or event (`login`, `token`, `refused`).
+    public var action: String
+    /// FHIR AuditEvent.outcome: 0 success, 4 minor failure (refused, not found), 8 serious, 12 major.
+    public var outcome: Int
+    public var actor: String?
+    public var organization: String?
+    public var source: String?
+    /// `Patient/<id>` of every patient whose data the action touched.
+    public var patients: [String]
+    public var record: [UInt8]
+
+    public init(
+        recorded: Int64, action: String, outcome: Int, actor: String?, organization: String?, source: String?, patients: [String],
+        record: [UInt8]
+    ) {
+        self.recorded = recorded
+        self.action = action
+        self.outcome = outcome
+        self.actor = actor
+        self.organization = organization
+        self.source = source
+        self.patients = patients
+        self.record = record
+    }
+}
+
+/// An audit row with its position: `aid` always, chain fields once sealed.
+public struct StoredAuditRow: Sendable, Equatable {
+    public var aid: Int64
+    public var row: AuditRow
+    public var chain: String?
+    public var sequence: Int64?
+    /// The chain link (previous hash, anchors, link hash) as the sealer wrote it.
+    public var link: [UInt8]?
+
+    public init(aid: Int64, row: AuditRow, chain: String?, sequence: Int64?, link: [UInt8]?) {
+        self.aid = aid
+        self.row = row
+        self.chain = chain
+        self.sequence = sequence
+        self.link = link
+    }
+}
+
+/// What the sealer writes to chain one row.
+public struct AuditSeal: Sendable, Equatable {
+    public var aid: Int64
+    public var chain: String
+    public var sequence: Int64
+    public var link: [UInt8]
+
+    public init(aid: Int64, chain: String, sequence: Int64, link: [UInt8]) {
+        self.aid = aid
+        self.chain = chain
+        self.sequence = sequence
+        self.link = link
+    }
+}
+
+/// A search of the trail: by patient (the patient's access log), actor, organization, time and outcome.
+public struct AuditQuery: Sendable, Equatable {
+    public var patient: String?
+    public var actor: String?
+    public var organization: String?
+    public var from: Int64?
+    public var to: Int64?
+    public var outcome: Int?
+    public var limit: Int
+    /// Keyset paging: only rows with a smaller aid (newest first).
+    public var beforeAid: Int64?
+
+    public init(
+        patient: String? = nil, actor: String? = nil, organization: String? = nil, from: Int64? = nil, to: Int64? = nil,
+        outcome: Int? = nil, limit: Int = 50, beforeAid: Int64? = nil
+    ) {
+        self.patient = patient
+        self.actor = actor
+        self.organization = organization
+        self.from = from
+        self.to = to
+        self.outcome = outcome
+        self.limit = limit
+        self.beforeAid = beforeAid
+    }
+}

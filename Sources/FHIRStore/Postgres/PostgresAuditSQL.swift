@@ -1,0 +1,130 @@
+import NIOCore
+import PostgresNIO
+
+/// The audit trail's statements on PostgreSQL; the same meaning as `SQLiteAuditSQL`.
+extension PostgresResourceSQL {
+    static let auditColumns = "aid, recorded, action, outcome, actor, organization, source, patients, record, chain, seq, link"
+
+    func auditRows(_ sql: String, _ binds: [SQLValue]) async throws -> [StoredAuditRow] {
+        try await rows(sql, binds).map { r in
+            try PostgresErrors.decoding {
+                let (aid, recorded, action, outcome, actor, organization, source, patients) =
+                    try r.decode((Int64, Int64, String, Int16, String?, String?, String?, String?).self)
+                let cells = Array(r)
+                let record = try cells[8].decode(ByteBuffer.self)
+                let chain = try cells[9].decode(String?.self)
+                let seq = try cells[10].decode(Int64?.self)
+                let link = try cells[11].decode(ByteBuffer?.self)
+                let row = AuditRow(
+                    recorded: recorded, action: action, outcome: Int(outcome), actor: actor, organization: organization, source: source,
+                    patients: (patients ?? "").split(separator: " ").map(String.init), record: Array(record.readableBytesView))
+                return StoredAuditRow(aid: aid, row: row, chain: chain, sequence: seq, link: link.map { Array($0.readableBytesView) })
+            }
+        }
+    }
+
+    /// Rows get their ids from the sequence first, so events and their patients go in two
+    /// multi-row statements whatever the batch size.
+    func appendAudit(_ batch: [AuditRow]) async throws {
+        guard !batch.isEmpty else { return }
+        let ids = try await rows("SELECT nextval(pg_get_serial_sequence('audit_event', 'aid')) FROM generate_series(1, $1)",
+                                 [.int(Int64(batch.count))]).map { row in try PostgresErrors.decoding { try row.decode(Int64.self) } }
+        guard ids.count == batch.count else { throw StoreError.database("PostgreSQL: the audit sequence answered too few ids") }
+        var binds: [SQLValue] = []
+        var tuples: [String] = []
+        var patientBinds: [SQLValue] = []
+        var patientTuples: [String] = []
+        for (row, aid) in zip(batch, ids) {
+            func optional(_ s: String?) -> SQLValue { s.map { SQLValue.text($0) } ?? .null }
+            let values: [SQLValue] = [
+                .int(aid), .int(row.recorded), .text(row.action), .int(Int64(row.outcome)), optional(row.actor),
+                optional(row.organization), optional(row.source),
+                .text(row.patients.joined(separator: " ")), .blob(row.record),
+            ]
+            let first = binds.count
+            binds += values
+            tuples.append("(" + (1...values.count).map { "$\(first + $0)" }.joined(separator: ", ") + ")")
+            for patient in Set(row.patients) {
+                let p = patientBinds.count
+                patientBinds += [.text(patient), .int(aid)]
+                patientTuples.append("($\(p + 1), $\(p + 2))")
+            }
+        }
+        _ = try await rows(
+            "INSERT INTO audit_event (aid, recorded, action, outcome, actor, organization, source, patients, record) VALUES "
+                + tuples.joined(separator: ", "), binds)
+        if !patientTuples.isEmpty {
+            _ = try await rows(
+                "INSERT INTO audit_patient (patient, aid) VALUES " + patientTuples.joined(separator: ", ") + " ON CONFLICT DO NOTHING",
+                patientBinds)
+        }
+    }
+
+    func unsealedAudit(limit: Int) async throws -> [StoredAuditRow] {
+        // SKIP LOCKED: another instance sealing at the same moment takes other rows, never the same.
+        try await auditRows(
+            "SELECT \(Self.auditColumns) FROM audit_event WHERE chain IS NULL ORDER BY aid LIMIT $1 FOR UPDATE SKIP LOCKED",
+            [.int(Int64(limit))])
+    }
+
+    func auditHead(_ chain: String) async throws -> StoredAuditRow? {
+        _ = try await rows(AdvisoryLockStatement(key: "audit-chain|\(chain)"))
+        return try await auditRows("SELECT \(Self.auditColumns) FROM audit_event WHERE chain = $1 ORDER BY seq DESC LIMIT 1", [.text(chain)]).first
+    }
+
+    func auditHeads() async throws -> [StoredAuditRow] {
+        try await auditRows(
+            "SELECT DISTINCT ON (chain) \(Self.auditColumns) FROM audit_event WHERE chain IS NOT NULL ORDER BY chain, seq DESC", [])
+    }
+
+    func sealAudit(_ seals: [AuditSeal]) async throws {
+        guard !seals.isEmpty else { return }
+        var binds: [SQLValue] = []
+        var tuples: [String] = []
+        for s in seals {
+            let f = binds.count
+            binds += [.int(s.aid), .text(s.chain), .int(s.sequence), .blob(s.link)]
+            tuples.append("($\(f + 1)::bigint, $\(f + 2)::text, $\(f + 3)::bigint, $\(f + 4)::bytea)")
+        }
+        _ = try await rows(
+            "UPDATE audit_event a SET chain = v.chain, seq = v.seq, link = v.link FROM (VALUES \(tuples.joined(separator: ", "))) "
+                + "AS v(aid, chain, seq, link) WHERE a.aid = v.aid AND a.chain IS NULL", binds)
+    }
+
+    func auditChain(_ chain: String) async throws -> [StoredAuditRow] {
+        try await auditRows("SELECT \(Self.auditColumns) FROM audit_event WHERE chain = $1 ORDER BY seq", [.text(chain)])
+    }
+
+    func auditChains() async throws -> [String] {
+        try await rows("SELECT DISTINCT chain FROM audit_event WHERE chain IS NOT NULL ORDER BY chain", []).map { row in
+            try PostgresErrors.decoding { try row.decode(String.self) }
+        }
+    }
+
+    func searchAudit(_ q: AuditQuery) async throws -> [StoredAuditRow] {
+        var conditions: [String] = []
+        var binds: [SQLValue] = []
+        func bind(_ v: SQLValue) -> String {
+            binds.append(v)
+            return "$\(binds.count)"
+        }
+        if let p = q.patient { conditions.append("aid IN (SELECT aid FROM audit_patient WHERE patient = \(bind(.text(p))))") }
+        if let a = q.actor { conditions.append("actor = \(bind(.text(a)))") }
+        if let o = q.organization { conditions.append("organization = \(bind(.text(o)))") }
+        if let f = q.from { conditions.append("recorded >= \(bind(.int(f)))") }
+        if let t = q.to { conditions.append("recorded <= \(bind(.int(t)))") }
+        if let o = q.outcome { conditions.append("outcome = \(bind(.int(Int64(o))))") }
+        if let b = q.beforeAid { conditions.append("aid < \(bind(.int(b)))") }
+        let whereSQL = conditions.isEmpty ? "" : "WHERE " + conditions.joined(separator: " AND ")
+        return try await auditRows(
+            "SELECT \(Self.auditColumns) FROM audit_event \(whereSQL) ORDER BY aid DESC LIMIT \(bind(.int(Int64(q.limit))))", binds)
+    }
+}
+
+extension PostgresTransaction {
+    func appendAudit(_ rows: [AuditRow]) async throws { try await statement { try await sql.appendAudit(rows) } }
+    func unsealedAudit(limit: Int) async throws -> [StoredAuditRow] { try await statement { try await sql.unsealedAudit(limit: limit) } }
+    func auditHead(_ chain: String) async throws -> StoredAuditRow? { try await statement { try await sql.auditHead(chain) } }
+    func auditHeads() async throws -> [StoredAuditRow] { try await statement { try await sql.auditHeads() } }
+    func sealAudit(_ seals: [AuditSeal]) async throws { try await statement { try await sql.sealAudit(seals) } }
+}

@@ -1,0 +1,83 @@
+/// The audit trail's statements on SQLite (tables `audit_event`, `audit_patient`).
+extension SQLiteConnection {
+    static let auditColumns = "aid, recorded, action, outcome, actor, organization, source, patients, record, chain, seq, link"
+
+    func auditRow(_ r: SQLiteRow) -> StoredAuditRow {
+        let patients = (r.text(7) ?? "").split(separator: " ").map(String.init)
+        let row = AuditRow(
+            recorded: r.int(1), action: r.text(2) ?? "", outcome: Int(r.int(3)), actor: r.text(4), organization: r.text(5),
+            source: r.text(6), patients: patients, record: r.bytes(8))
+        let chain = r.text(9)
+        return StoredAuditRow(aid: r.int(0), row: row, chain: chain, sequence: chain == nil ? nil : r.int(10), link: chain == nil ? nil : r.bytes(11))
+    }
+
+    func appendAudit(_ rows: [AuditRow]) throws {
+        for row in rows {
+            try run(
+                "INSERT INTO audit_event (recorded, action, outcome, actor, organization, source, patients, record) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
+                [.int(row.recorded), .text(row.action), .int(Int64(row.outcome)), row.actor.map { .text($0) } ?? .null,
+                 row.organization.map { .text($0) } ?? .null, row.source.map { .text($0) } ?? .null,
+                 .text(row.patients.joined(separator: " ")), .blob(row.record)])
+            let aid = lastInsertRowID
+            for patient in Set(row.patients) {
+                try run("INSERT OR IGNORE INTO audit_patient (patient, aid) VALUES (?1, ?2)", [.text(patient), .int(aid)])
+            }
+        }
+    }
+
+    func auditRows(_ sql: String, _ binds: [SQLValue]) throws -> [StoredAuditRow] {
+        var rows: [StoredAuditRow] = []
+        try query(sql, binds) { rows.append(auditRow($0)) }
+        return rows
+    }
+
+    func unsealedAudit(limit: Int) throws -> [StoredAuditRow] {
+        try auditRows("SELECT \(Self.auditColumns) FROM audit_event WHERE chain IS NULL ORDER BY aid LIMIT ?1", [.int(Int64(limit))])
+    }
+
+    func auditHead(_ chain: String) throws -> StoredAuditRow? {
+        try auditRows("SELECT \(Self.auditColumns) FROM audit_event WHERE chain = ?1 ORDER BY seq DESC LIMIT 1", [.text(chain)]).first
+    }
+
+    func auditHeads() throws -> [StoredAuditRow] {
+        try auditRows(
+            "SELECT a.aid, a.recorded, a.action, a.outcome, a.actor, a.organization, a.source, a.patients, a.record, a.chain, a.seq, a.link "
+                + "FROM audit_event a JOIN (SELECT chain AS c, max(seq) AS m FROM audit_event WHERE chain IS NOT NULL GROUP BY chain) h "
+                + "ON a.chain = h.c AND a.seq = h.m ORDER BY a.chain", [])
+    }
+
+    func sealAudit(_ seals: [AuditSeal]) throws {
+        for s in seals {
+            try run("UPDATE audit_event SET chain = ?1, seq = ?2, link = ?3 WHERE aid = ?4 AND chain IS NULL",
+                    [.text(s.chain), .int(s.sequence), .blob(s.link), .int(s.aid)])
+        }
+    }
+
+    func auditChain(_ chain: String) throws -> [StoredAuditRow] {
+        try auditRows("SELECT \(Self.auditColumns) FROM audit_event WHERE chain = ?1 ORDER BY seq", [.text(chain)])
+    }
+
+    func auditChains() throws -> [String] {
+        var names: [String] = []
+        try query("SELECT DISTINCT chain FROM audit_event WHERE chain IS NOT NULL ORDER BY chain") { names.append($0.text(0) ?? "") }
+        return names
+    }
+
+    func searchAudit(_ q: AuditQuery) throws -> [StoredAuditRow] {
+        var conditions: [String] = []
+        var binds: [SQLValue] = []
+        func bind(_ v: SQLValue) -> String {
+            binds.append(v)
+            return "?\(binds.count)"
+        }
+        if let p = q.patient { conditions.append("aid IN (SELECT aid FROM audit_patient WHERE patient = \(bind(.text(p))))") }
+        if let a = q.actor { conditions.append("actor = \(bind(.text(a)))") }
+        if let o = q.organization { conditions.append("organization = \(bind(.text(o)))") }
+        if let f = q.from { conditions.append("recorded >= \(bind(.int(f)))") }
+        if let t = q.to { conditions.append("recorded <= \(bind(.int(t)))") }
+        if let o = q.outcome { conditions.append("outcome = \(bind(.int(Int64(o))))") }
+        if let b = q.beforeAid { conditions.append("aid < \(bind(.int(b)))") }
+        let whereSQL = conditions.isEmpty ? "" : "WHERE " + conditions.joined(separator: " AND ")
+        return try auditRows("SELECT \(Self.auditColumns) FROM audit_event \(whereSQL) ORDER BY aid DESC LIMIT \(bind(.int(Int64(q.limit))))", binds)
+    }
+}

@@ -1,0 +1,128 @@
+@testable import Access
+import FHIRCore
+@testable import FHIRStore
+import Foundation
+import KangqiaoServer
+import Testing
+
+/// R-SEC-2: every access and change leaves an audit record; the trail is hash-chained and
+/// `AuditVerifier` finds a changed, deleted or inserted row.
+@Suite("Audit trail (R-SEC-2)")
+struct AuditTrailTests {
+    static let patient = #"{"resourceType":"Patient","name":[{"family":"李","given":["娜"]}]}"#
+
+    func all(_ backend: any StoreBackend) async throws -> [StoredAuditRow] {
+        try await backend.searchAudit(AuditQuery(limit: 10_000)).reversed()
+    }
+
+    @Test("create, read, search, a refusal and an unauthenticated call each leave one record with who, what, patients and outcome",
+          arguments: ServerBackendKind.allCases)
+    func recorded(kind: ServerBackendKind) async throws {
+        try await withFHIRServer(kind) { fhir, runtime in
+            let id = try #require(try await fhir.post("/fhir/Patient", Self.patient).json["id"]?.stringValue)
+            #expect(try await fhir.get("/fhir/Patient/\(id)").status == 200)
+            #expect(try await fhir.get("/fhir/Patient?name=李").status == 200)
+            #expect(try await fhir.get("/fhir/Nonsense").status >= 400)
+            #expect(try await fhir.anonymous.get("/fhir/Patient/\(id)").status == 401)
+            let rows = try await all(runtime.backend)
+            #expect(rows.map(\.row.action) == ["create", "read", "search", "refused", "unauthenticated"])
+            #expect(rows.map(\.row.outcome) == [0, 0, 0, 4, 4])
+            #expect(rows.prefix(4).allSatisfy { $0.row.actor == TestDatabases.suiteClient })
+            #expect(rows[4].row.actor == nil)
+            #expect(rows.prefix(3).allSatisfy { $0.row.patients == ["Patient/\(id)"] })
+            let search = try #require(try JSONParser.parse(rows[2].row.record).objectValue)
+            #expect(search["resourceType"] == "AuditEvent")
+            let described = search["entity"]?.arrayValue?.compactMap { $0["description"]?.stringValue } ?? []
+            #expect(described.contains { $0.hasPrefix("GET /fhir/Patient?name=") }, "a search records its query")
+            // The patient's access log: every record about them, newest first.
+            let log = try await runtime.backend.searchAudit(AuditQuery(patient: "Patient/\(id)"))
+            #expect(log.map(\.row.action) == ["search", "read", "create"])
+        }
+    }
+
+    @Test("a failed transaction leaves no record of its writes, only the refusal", arguments: ServerBackendKind.allCases)
+    func failedTransaction(kind: ServerBackendKind) async throws {
+        try await withFHIRServer(kind) { fhir, runtime in
+            let bundle = """
+                {"resourceType":"Bundle","type":"transaction","entry":[
+                {"resource":\(Self.patient),"request":{"method":"POST","url":"Patient"}},
+                {"resource":{"resourceType":"Patient","id":"p-x"},"request":{"method":"PUT","url":"Patient/p-x","ifMatch":"W/\\"3\\""}}]}
+                """
+            let r = try await fhir.post("/fhir", bundle)
+            #expect(r.status == 412)
+            let rows = try await all(runtime.backend)
+            #expect(rows.map(\.row.action) == ["refused"])
+            #expect(try await fhir.get("/fhir/Patient?_summary=count").json["total"] == 0)
+        }
+    }
+
+    @Test("sealed chains verify; a changed, deleted or inserted row is found at its link", arguments: ServerBackendKind.allCases)
+    func tamperEvidence(kind: ServerBackendKind) async throws {
+        try await withFHIRServer(kind) { fhir, runtime in
+            for i in 0..<6 {
+                let id = try #require(try await fhir.post("/fhir/Patient", Self.patient).json["id"]?.stringValue)
+                _ = try await fhir.get("/fhir/Patient/\(id)?n=\(i)")
+            }
+            let backend = runtime.backend
+            let sealer = AuditSealer(backend: backend, chain: "instance-a")
+            #expect(try await sealer.sealPending() == 12)
+            let clean = try await AuditVerifier.verify(backend)
+            #expect(clean.breaks.isEmpty && clean.chains["instance-a"] == 12 && clean.unsealed == 0)
+            let rows = try await backend.auditChain("instance-a")
+
+            // 1. Change a record (the actor of link 4).
+            let edited = String(decoding: rows[3].row.record, as: UTF8.self).replacingOccurrences(of: TestDatabases.suiteClient, with: "someone-else")
+            try await Self.execute(backend, sqlite: "UPDATE audit_event SET record = CAST(?1 AS BLOB) WHERE aid = ?2",
+                                   postgres: "UPDATE audit_event SET record = convert_to($1, 'UTF8') WHERE aid = $2",
+                                   [.text(edited), .int(rows[3].aid)])
+            #expect(try await AuditVerifier.verify(backend).breaks == [AuditChainBreak(chain: "instance-a", sequence: 4, reason: .recordChanged)])
+            try await Self.execute(backend, sqlite: "UPDATE audit_event SET record = ?1 WHERE aid = ?2",
+                                   postgres: "UPDATE audit_event SET record = $1 WHERE aid = $2", [.blob(rows[3].row.record), .int(rows[3].aid)])
+            #expect(try await AuditVerifier.verify(backend).breaks.isEmpty)
+
+            // 2. Delete a row in the middle.
+            try await Self.execute(backend, sqlite: "DELETE FROM audit_event WHERE aid = ?1", postgres: "DELETE FROM audit_event WHERE aid = $1",
+                                   [.int(rows[6].aid)])
+            #expect(try await AuditVerifier.verify(backend).breaks == [AuditChainBreak(chain: "instance-a", sequence: 7, reason: .gap)])
+
+            // 3. Insert a forged row in its place, with a plausible link copied from a neighbour.
+            try await Self.execute(
+                backend,
+                sqlite: "INSERT INTO audit_event (recorded, action, outcome, actor, record, chain, seq, link) VALUES (?1, 'read', 0, 'x', ?2, 'instance-a', 7, ?3)",
+                postgres: "INSERT INTO audit_event (recorded, action, outcome, actor, record, chain, seq, link) VALUES ($1, 'read', 0, 'x', $2, 'instance-a', 7, $3)",
+                [.int(rows[6].row.recorded), .blob(Array(#"{"resourceType":"AuditEvent"}"#.utf8)), .blob(rows[6].link ?? [])])
+            #expect(try await AuditVerifier.verify(backend).breaks == [AuditChainBreak(chain: "instance-a", sequence: 7, reason: .recordChanged)])
+        }
+    }
+
+    @Test("two instances seal into their own chains, anchored to each other; cutting one's tail breaks the anchor",
+          arguments: ServerBackendKind.allCases)
+    func crossAnchoredChains(kind: ServerBackendKind) async throws {
+        try await withFHIRServer(kind) { fhir, runtime in
+            let backend = runtime.backend
+            _ = try await fhir.post("/fhir/Patient", Self.patient)
+            try await AuditSealer(backend: backend, chain: "a").sealPending()
+            _ = try await fhir.post("/fhir/Patient", Self.patient)
+            _ = try await fhir.post("/fhir/Patient", Self.patient)
+            try await AuditSealer(backend: backend, chain: "a").sealPending()
+            _ = try await fhir.post("/fhir/Patient", Self.patient)
+            try await AuditSealer(backend: backend, chain: "b").sealPending()
+            let report = try await AuditVerifier.verify(backend)
+            #expect(report.breaks.isEmpty && report.chains == ["a": 3, "b": 1])
+            let a = try await backend.auditChain("a")
+            try await Self.execute(backend, sqlite: "DELETE FROM audit_event WHERE aid = ?1", postgres: "DELETE FROM audit_event WHERE aid = $1",
+                                   [.int(a[2].aid)])
+            #expect(try await AuditVerifier.verify(backend).breaks == [AuditChainBreak(chain: "a", sequence: 3, reason: .anchorMismatch)])
+        }
+    }
+
+    /// Runs SQL directly on the database behind the store, as an intruder with database access would.
+    static func execute(_ backend: any StoreBackend, sqlite: String, postgres: String, _ binds: [SQLValue]) async throws {
+        if let db = backend as? SQLiteBackend {
+            let conn = try SQLiteConnection(path: db.path)
+            try conn.run(sqlite, binds)
+        } else if let pg = backend as? PostgresBackend {
+            try await pg.executeForTests(postgres, binds)
+        }
+    }
+}
