@@ -39,7 +39,9 @@ public struct ScopeEnforcement: InteractionHook {
             guard let type else { return scope.resourceType == nil }
             guard scope.resourceType == nil || scope.resourceType == type else { return false }
             if scope.context == .patient {
-                // The patient's own record only (see above).
+                // The patient's own record only (see above), and the trail's records about them, which
+                // AuditAccessPolicy narrows to that patient.
+                if type == "AuditEvent" { return needed == .read || needed == .search }
                 return type == "Patient" && target?.id == principal.patient && principal.patient != nil && needed == .read
             }
             return true

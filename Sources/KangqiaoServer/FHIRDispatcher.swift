@@ -1,3 +1,4 @@
+import Access
 import FHIRCore
 import FHIRStore
 
@@ -61,6 +62,7 @@ public struct FHIRDispatcher: Sendable {
             case "metadata": if m == "GET" { return json(200, capabilities.statement(baseURL: r.baseURL)) }
             case "_history": if m == "GET" { return try await historyResponse(type: nil, id: nil, r) }
             case "_search": if m == "POST" { return try await searchResponse(type: nil, r, query: try formQuery(r)) }
+            case "AuditEvent": return try await auditEvents(r, id: nil)
             default:
                 let type = try knownType(s[0])
                 switch m {
@@ -73,6 +75,7 @@ public struct FHIRDispatcher: Sendable {
             }
         case 2:
             let type = try knownType(s[0])
+            if type == "AuditEvent", !s[1].hasPrefix("$"), s[1] != "_history", s[1] != "_search" { return try await auditEvents(r, id: s[1]) }
             switch (m, s[1]) {
             case ("POST", "_search"): return try await searchResponse(type: type, r, query: try formQuery(r))
             case ("GET", "_history"): return try await historyResponse(type: type, id: nil, r)

@@ -42,6 +42,17 @@ public struct FHIRRepository: Sendable {
     static func now() -> Int64 { Int64((Date().timeIntervalSince1970 * 1000).rounded(.down)) }
     static func newId() -> String { UUID().uuidString.lowercased() }
 
+    /// Runs the `willPerform` hooks for an interaction served outside the repository (the audit
+    /// trail's own search), so it is authorized like every other.
+    public func authorize(_ i: FHIRInteraction, target: ResourceKey?, context: RequestContext) async throws {
+        try await runHooks(i, target, context)
+    }
+
+    /// Runs the `didPerform` hooks (audit) for an interaction served outside the repository.
+    public func performed(_ i: FHIRInteraction, records: [ResourceRecord], context: RequestContext) async throws {
+        try await finishHooks(i, records, context)
+    }
+
     func runHooks(_ i: FHIRInteraction, _ target: ResourceKey?, _ context: RequestContext) async throws {
         for hook in hooks { try await hook.willPerform(i, target: target, context: context) }
     }
