@@ -10,9 +10,10 @@ struct LoadRequest: Sendable {
     var head: HTTPRequestHead
     var body: ByteBuffer?
 
-    init(method: HTTPMethod, path: String, host: String, contentType: String? = nil, body: [UInt8]? = nil) {
+    init(method: HTTPMethod, path: String, host: String, contentType: String? = nil, body: [UInt8]? = nil, authorization: String? = nil) {
         var headers = HTTPHeaders()
         headers.add(name: "Host", value: host)
+        if let authorization { headers.add(name: "Authorization", value: authorization) }
         headers.add(name: "Accept", value: "application/fhir+json")
         if let contentType { headers.add(name: "Content-Type", value: contentType) }
         headers.add(name: "Content-Length", value: String(body?.count ?? 0))

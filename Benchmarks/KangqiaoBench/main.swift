@@ -9,6 +9,7 @@ let commands: [BenchCommand] = [
     HTTPBenchmark.command,
     IngestBenchmark.command,
     SearchBenchmark.command,
+    AccessBenchmark.command,
 ]
 
 await BenchCommand.main(commands: commands, arguments: Array(CommandLine.arguments.dropFirst()))

@@ -11,12 +11,14 @@ public struct KangqiaoRuntime: Sendable {
     public let repository: FHIRRepository
     public let dispatcher: FHIRDispatcher
 
-    public init(backend: any StoreBackend) {
+    /// `accessControl: false` leaves out scope enforcement and the audit trail: only for measuring
+    /// what they cost (the access benchmark); everything the product runs has them.
+    public init(backend: any StoreBackend, accessControl: Bool = true) {
         let definitions = R4Support.shared
         self.backend = backend
         self.repository = FHIRRepository(
             backend: backend, checker: definitions.checker, indexer: definitions.indexer, parameters: definitions.parameters,
-            hooks: [ScopeEnforcement(), AuditTrail(backend: backend)])
+            hooks: accessControl ? [ScopeEnforcement(), AuditTrail(backend: backend)] : [])
         self.dispatcher = FHIRDispatcher(repository: repository, capabilities: definitions.capabilities, validator: definitions.checker)
     }
 

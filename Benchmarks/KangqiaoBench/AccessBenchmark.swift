@@ -1,0 +1,129 @@
+@preconcurrency import Access
+import FHIRCore
+import FHIRStore
+import Foundation
+import KangqiaoServer
+import Logging
+
+/// What access control and the audit trail cost (issue 5): the same creates, reads by id and
+/// searches over HTTP against a server without them (no token, no scope check, no audit record)
+/// and one with them (bearer token verified on every request, SMART scopes checked, an audit record
+/// written with every write and durably before every read's answer, the sealer chaining records).
+/// Reported as the ratio of throughputs, without ÷ with (target ≤ 1.3).
+enum AccessBenchmark {
+    static let command = BenchCommand(
+        name: "access",
+        summary: "cost of authorization + audit on create, read and search (ratio of throughputs)",
+        usage: "[--connections N] [--duration S] [--warmup S] [--database sqlite|postgres|all]",
+        run: { arguments in try await run(arguments) }
+    )
+
+    static let target = 1.3
+
+    struct Phase {
+        var name: String
+        var status: Int
+        var off: LoadResult
+        var on: LoadResult
+    }
+
+    static func run(_ arguments: [String]) async throws {
+        let options = try BenchOptions(arguments, valued: ["--connections", "--duration", "--warmup", "--database"])
+        let connections = try options.int("--connections", default: 32)
+        let duration = Double(try options.int("--duration", default: 5))
+        let warmup = Double(try options.int("--warmup", default: 1))
+        var logger = Logger(label: "kangqiao.bench")
+        logger.logLevel = .warning
+        #if DEBUG
+            print("WARNING: debug build; use -c release for real figures\n")
+        #endif
+        print("Access benchmark: \(connections) connections, \(Int(warmup)) s warm-up then \(Int(duration)) s per phase; "
+              + "each phase once without and once with authorization + audit, on separate fresh databases\n")
+        for kind in try BenchDatabase.kinds(options.string("--database")) {
+            var phases: [Phase] = []
+            let off = try await measure(kind, secured: false, connections: connections, warmup: warmup, duration: duration, logger: logger)
+            let on = try await measure(kind, secured: true, connections: connections, warmup: warmup, duration: duration, logger: logger)
+            for (i, name) in ["POST /fhir/Patient", "GET /fhir/Patient/<id>", "GET /fhir/Patient?family=<surname>&_count=20"].enumerated() {
+                phases.append(Phase(name: name, status: i == 0 ? 201 : 200, off: off[i], on: on[i]))
+            }
+            print("\(kind.rawValue)")
+            print("\(Bench.pad("phase", 46)) \(Bench.pad("  without/s", 11)) \(Bench.pad("     with/s", 11)) \(Bench.pad("  ratio", 8)) "
+                  + "\(Bench.pad("p99 without", 12)) \(Bench.pad("p99 with", 10))")
+            for p in phases {
+                let a = p.off.rate(status: p.status)
+                let b = p.on.rate(status: p.status)
+                let ratio = a / max(b, 1e-9)
+                print("\(Bench.pad(p.name, 46)) \(Bench.fmt(a, 0, width: 11)) \(Bench.fmt(b, 0, width: 11)) \(Bench.fmt(ratio, 2, width: 8)) "
+                      + "\(Bench.fmt(p.off.latencyMillis(0.99), 2, width: 12)) \(Bench.fmt(p.on.latencyMillis(0.99), 2, width: 10))  "
+                      + (ratio <= target ? "met" : "MISSED") + " (target ≤ \(target))")
+                let other = p.on.completed - p.on.count(status: p.status)
+                if other > 0 { print("  with: other statuses \(p.on.otherStatuses.sorted { $0.key < $1.key })") }
+            }
+            print("")
+        }
+    }
+
+    /// Runs the three phases on a fresh database; answers their results in order.
+    static func measure(
+        _ kind: BenchDatabase.Kind, secured: Bool, connections: Int, warmup: Double, duration: Double, logger: Logger
+    ) async throws -> [LoadResult] {
+        let database = try await BenchDatabase.open(kind, logger: logger)
+        let runtime = KangqiaoRuntime(backend: database.backend, accessControl: secured)
+        var access: AccessService?
+        var authorization: String?
+        var sealing: Task<Void, Never>?
+        if secured {
+            let sealer = try KeySealer(encodedMasterKey: KeySealer.newEncodedMasterKey()).orThrow()
+            let service = AccessService(backend: database.backend, sealer: sealer)
+            try await service.start()
+            _ = try await service.createClient(name: "bench", scopes: "system/*.cruds")
+            guard let client = try await service.account("bench") else { throw BenchUsageError(message: "no bench client") }
+            // A token for the whole run (they live 5 minutes by policy; the run is shorter).
+            authorization = "Bearer " + (try service.mint(for: client).accessToken)
+            access = service
+            let auditSealer = AuditSealer(backend: database.backend, chain: "bench")
+            sealing = Task { await auditSealer.run() }
+        }
+        // Patients to read and search, written in-process before anything is measured.
+        var ids: [String] = []
+        for n in 0..<1_000 {
+            let resource = try JSONParser.parse(SyntheticPatient.json(n))
+            ids.append(try await runtime.repository.create(type: "Patient", resource: resource).record.id)
+        }
+        let server = try await BenchServer.start(runtime: runtime, logger: logger, access: access)
+        let host = "127.0.0.1:\(server.port)"
+        do {
+            let creates = (1_000..<2_000).map {
+                LoadRequest(method: .POST, path: "/fhir/Patient", host: host, contentType: "application/fhir+json",
+                            body: SyntheticPatient.json($0), authorization: authorization)
+            }
+            let reads = ids.map { LoadRequest(method: .GET, path: "/fhir/Patient/\($0)", host: host, authorization: authorization) }
+            let searches = SyntheticPatient.surnames.map {
+                LoadRequest(method: .GET, path: "/fhir/Patient?family=\($0.1)&_count=20", host: host, authorization: authorization)
+            }
+            var results: [LoadResult] = []
+            for requests in [creates, reads, searches] {
+                results.append(try await LoadGenerator.run(
+                    client: .nio, host: "127.0.0.1", port: server.port, connections: connections, warmup: warmup, duration: duration,
+                    requests: requests))
+            }
+            try await server.stop()
+            sealing?.cancel()
+            _ = await sealing?.value
+            await database.close()
+            return results
+        } catch {
+            try? await server.stop()
+            sealing?.cancel()
+            await database.close()
+            throw error
+        }
+    }
+}
+
+extension Optional {
+    func orThrow() throws -> Wrapped {
+        guard let value = self else { throw BenchUsageError(message: "missing value") }
+        return value
+    }
+}
