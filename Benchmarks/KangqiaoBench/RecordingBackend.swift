@@ -72,7 +72,7 @@ final class RecordingTransaction: StoreTransaction {
         try await inner.putPrivateRecord(kind: kind, key: key, value: value)
     }
     func deletePrivateRecord(kind: String, key: String) async throws { try await inner.deletePrivateRecord(kind: kind, key: key) }
-    func appendAudit(_ rows: [AuditRow]) async throws { try await inner.appendAudit(rows) }
+    func appendAudit(_ rows: [AuditRow]) async throws -> [Int64] { try await inner.appendAudit(rows) }
     func unsealedAudit(limit: Int) async throws -> [StoredAuditRow] { try await inner.unsealedAudit(limit: limit) }
     func auditHead(_ chain: String) async throws -> StoredAuditRow? { try await inner.auditHead(chain) }
     func auditHeads() async throws -> [StoredAuditRow] { try await inner.auditHeads() }

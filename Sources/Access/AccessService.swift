@@ -105,6 +105,9 @@ public final class AccessService: Sendable {
 
     public var now: Int64 { clock() }
 
+    /// Each person's signature key, sealed under the same master key.
+    public var personalSigningKeys: PersonalSigningKeys { PersonalSigningKeys(backend: backend, sealer: sealer) }
+
     // MARK: Signing keys
 
     /// Loads the signing keys, creating the first one when there is none.

@@ -119,6 +119,10 @@ public struct AuditTrail: InteractionHook {
             ("outcome", .string(String(outcome))),
         ])
         if let detail { event.set("outcomeDesc", .string(detail), insertingAt: event.count) }
+        if let reason = context.changeReason {
+            event.set("purposeOfEvent", .array([.object(JSONObject([("text", .string("change of a signed record: " + reason))]))]),
+                      insertingAt: event.count)
+        }
         event.set("agent", .array([.object(agent)]), insertingAt: event.count)
         event.set("source", .object(JSONObject([("observer", .object(JSONObject([("display", "kangqiao")])))])), insertingAt: event.count)
         if !context.requestId.isEmpty {

@@ -4,15 +4,17 @@ import FHIRStore
 import Foundation
 
 /// `GET /fhir/AuditEvent` and `GET /fhir/AuditEvent/<id>` answered from the audit trail
-/// (`audit_event`), not from the resource tables: the trail is append-only, so AuditEvents cannot be
-/// created, changed or deleted through the API. Search parameters: `patient`, `agent` (account),
+/// (`audit_event`), not from the resource tables. `POST /fhir/AuditEvent` appends a hospital
+/// system's own event to the trail (chained like ours); the trail is append-only, so AuditEvents
+/// cannot be changed or deleted through the API. Search parameters: `patient`, `agent` (account),
 /// `organization`, `date` (with `ge`/`gt`/`le`/`lt`/`eq`), `outcome`, `_count`; pages newest first.
 extension FHIRDispatcher {
     static let maxAuditPage = 200
 
     func auditEvents(_ r: FHIRHTTPRequest, id: String?) async throws -> FHIRHTTPResponse {
+        if r.method == "POST", id == nil { return try await appendExternalAuditEvent(r) }
         guard r.method == "GET" else {
-            throw FHIRError(status: 405, code: .notSupported, "the audit trail is append-only: AuditEvents are only read and searched")
+            throw FHIRError(status: 405, code: .notSupported, "the audit trail is append-only: AuditEvents are appended, read and searched")
         }
         try await repository.authorize(id == nil ? .search : .read, target: ResourceKey(type: "AuditEvent", id: id ?? ""), context: r.context)
         var query = AuditQuery(limit: 20)
@@ -53,12 +55,50 @@ extension FHIRDispatcher {
         return FHIRHTTPResponse(status: 200, headers: [("Content-Type", FHIRMediaType.fhirJSON)], body: JSONWriter.bytes(bundle))
     }
 
-    /// The stored record with the trail's row number as its id.
+    /// The stored record with the trail's row number as its id (and, as every record has one version,
+    /// version 1 at the time it was recorded).
     static func served(_ row: StoredAuditRow) -> [UInt8] {
         guard var o = (try? JSONParser.parse(row.row.record))?.objectValue else { return row.row.record }
         o["id"] = nil
+        o["meta"] = nil
         o.set("id", .string(String(row.aid)), insertingAt: min(1, o.count))
+        o.set("meta", .object(JSONObject([("versionId", "1"), ("lastUpdated", .string(InstantFormat.string(millis: row.row.recorded)))])),
+              insertingAt: min(2, o.count))
         return JSONWriter.bytes(.object(o))
+    }
+
+    /// A client's AuditEvent (an ATNA-style report of an access in its own system), validated, then
+    /// appended to the trail as given, its submitter recorded as the actor.
+    func appendExternalAuditEvent(_ r: FHIRHTTPRequest) async throws -> FHIRHTTPResponse {
+        try await repository.authorize(.create, target: ResourceKey(type: "AuditEvent", id: ""), context: r.context)
+        let event: JSON
+        do { event = try JSONParser.parse(r.body) } catch { throw FHIRError(status: 400, code: .structure, "the body is not JSON: \(error)") }
+        guard case .object(var o) = event, o["resourceType"] == "AuditEvent" else {
+            throw FHIRError(status: 400, code: .invalid, "POST /AuditEvent takes an AuditEvent", expression: ["resourceType"])
+        }
+        if let validator {
+            let errors = validator.check(event).filter(\.isError)
+            if !errors.isEmpty {
+                let structural = errors.contains { ![.invariant, .businessRule, .codeInvalid].contains($0.code) }
+                throw FHIRError(status: structural ? 400 : 422, issues: errors)
+            }
+        }
+        o["id"] = nil
+        o["meta"] = nil
+        let patients = (o["entity"]?.arrayValue ?? []).compactMap { $0["what"]?["reference"]?.stringValue }
+            .filter { $0.hasPrefix("Patient/") }.map { $0.split(separator: "/").prefix(2).joined(separator: "/") }
+        let row = AuditRow(
+            recorded: Int64((Date().timeIntervalSince1970 * 1000).rounded(.down)), action: "external",
+            outcome: Int(o["outcome"]?.stringValue ?? "0") ?? 0, actor: r.context.principal?.subject,
+            organization: r.context.principal?.organization, source: r.context.sourceAddress, patients: Array(Set(patients)).sorted(),
+            record: JSONWriter.bytes(.object(o)))
+        let aids = try await repository.backend.write { tx in try await tx.appendAudit([row]) }
+        guard let aid = aids.first else { throw FHIRError.internal("the trail answered no record number") }
+        let body = Self.served(StoredAuditRow(aid: aid, row: row, chain: nil, sequence: nil, link: nil))
+        return FHIRHTTPResponse(
+            status: 201,
+            headers: [("Content-Type", FHIRMediaType.fhirJSON), ("Location", r.baseURL + "/AuditEvent/\(aid)/_history/1"), ("ETag", "W/\"1\"")],
+            body: body)
     }
 
     static func auditQuery(_ queryString: String) throws -> AuditQuery {

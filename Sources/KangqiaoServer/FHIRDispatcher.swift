@@ -9,6 +9,8 @@ public struct FHIRDispatcher: Sendable {
     public let capabilities: CapabilityStatementBuilder
     /// Validates a resource for `$validate` and `kangqiao validate` (the same checks as writes).
     public let validator: (any ResourceChecking)?
+    /// Each person's signature keys, for `$sign` and `$verify-signature` (set when access control is on).
+    public var signingKeys: PersonalSigningKeys?
 
     public init(repository: FHIRRepository, capabilities: CapabilityStatementBuilder, validator: (any ResourceChecking)?) {
         self.repository = repository
@@ -95,12 +97,19 @@ public struct FHIRDispatcher: Sendable {
                 let body = try await repository.everything(patientId: s[1], baseURL: r.baseURL, context: r.context)
                 return FHIRHTTPResponse(status: 200, headers: [("Content-Type", FHIRMediaType.fhirJSON)], body: body)
             case ("POST", "$validate"): return try validate(type: type, r)
+            case ("POST", "$sign"): return try await sign(type: type, id: s[1], r)
+            case ("GET", "$verify-signature"): return try await verifySignature(type: type, id: s[1], r)
             default: break
             }
         case 4:
             let type = try knownType(s[0])
             if m == "GET", s[2] == "_history" {
                 guard let v = Int(s[3]) else { throw FHIRError.badRequest("'\(s[3])' is not a version id") }
+                // A trail record has one version.
+                if type == "AuditEvent" {
+                    guard v == 1 else { throw FHIRError.notFound("AuditEvent/\(s[1]) has no version \(v)") }
+                    return try await auditEvents(r, id: s[1])
+                }
                 let record = try await repository.vread(type: type, id: s[1], versionId: v, context: r.context)
                 return resource(200, record)
             }

@@ -43,7 +43,9 @@ public struct KangqiaoApplication: Sendable {
     /// The router with every route; tests drive it through HummingbirdTesting.
     public func router() -> Router<KangqiaoRequestContext> {
         let router = Router(context: KangqiaoRequestContext.self)
-        let dispatcher = self.dispatcher
+        var signing = self.dispatcher
+        if let access { signing.signingKeys = access.personalSigningKeys }
+        let dispatcher = signing
         let configuration = self.configuration
         let access = self.access
         let audit = dispatcher.repository.hooks.lazy.compactMap { $0 as? AuditTrail }.first
@@ -105,7 +107,9 @@ public struct KangqiaoApplication: Sendable {
         let fhirRequest = FHIRHTTPRequest(
             method: request.method.rawValue == "HEAD" ? "GET" : request.method.rawValue, segments: segments, query: request.uri.query ?? "",
             headers: headers, body: body, baseURL: base,
-            context: RequestContext(requestId: context.id, sourceAddress: context.sourceAddress, principal: principal, requestLine: requestLine))
+            context: RequestContext(
+                requestId: context.id, sourceAddress: context.sourceAddress, principal: principal, requestLine: requestLine,
+                purpose: headers["x-purpose-of-use"], changeReason: headers["x-change-reason"]))
         let response = await dispatcher.handle(fhirRequest)
         guard response.status >= 400, !isPublic else { return response }
         return await Self.audited(response, action: "refused", context: fhirRequest.context, audit: audit)

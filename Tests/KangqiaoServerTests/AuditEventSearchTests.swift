@@ -57,15 +57,21 @@ struct AuditEventSearchTests {
         }
     }
 
-    @Test("the trail cannot be written, changed or deleted through the API; bad parameters are 400")
+    @Test("a system's own AuditEvent is appended as sent; the trail cannot be changed or deleted through the API; bad parameters are 400")
     func appendOnly() async throws {
         try await withFHIRServer { fhir, _ in
             let event = #"{"resourceType":"AuditEvent","type":{"code":"rest"},"recorded":"2026-01-01T00:00:00Z","agent":[{"requestor":true}],"source":{"observer":{"display":"x"}}}"#
-            let statuses = [
-                try await fhir.post("/fhir/AuditEvent", event).status, try await fhir.put("/fhir/AuditEvent/1", event).status,
-                try await fhir.delete("/fhir/AuditEvent/1").status,
-            ]
-            #expect(statuses == [405, 405, 405])
+            // A hospital system's own event is appended to the trail and read back as sent.
+            let appended = try await fhir.post("/fhir/AuditEvent", event)
+            #expect(appended.status == 201 && appended.header("Location")?.hasSuffix("/_history/1") == true)
+            let aid = try #require(appended.json["id"]?.stringValue)
+            var back = try #require(try await fhir.get("/fhir/AuditEvent/\(aid)").json.objectValue)
+            back["id"] = nil
+            back["meta"] = nil
+            #expect(JSON.object(back).sameValue(as: try JSONParser.parse(event)))
+            let statuses = [try await fhir.put("/fhir/AuditEvent/\(aid)", event).status, try await fhir.delete("/fhir/AuditEvent/\(aid)").status]
+            #expect(statuses == [405, 405])
+            #expect(try await fhir.post("/fhir/AuditEvent", #"{"resourceType":"AuditEvent","bogus":1}"#).status == 400)
             let bad = [try await fhir.get("/fhir/AuditEvent?colour=red").status, try await fhir.get("/fhir/AuditEvent?date=yesterday").status]
             #expect(bad == [400, 400])
             let missing = try await fhir.get("/fhir/AuditEvent/999999")

@@ -72,8 +72,10 @@ public protocol StoreTransaction: Sendable {
 
     func deletePrivateRecord(kind: String, key: String) async throws
 
-    /// Appends audit rows in this transaction: they exist exactly when what they record does.
-    func appendAudit(_ rows: [AuditRow]) async throws
+    /// Appends audit rows in this transaction (they exist exactly when what they record does);
+    /// answers their row numbers.
+    @discardableResult
+    func appendAudit(_ rows: [AuditRow]) async throws -> [Int64]
 
     /// Up to `limit` rows not chained yet, oldest first; on PostgreSQL locked and skipped by other sealers.
     func unsealedAudit(limit: Int) async throws -> [StoredAuditRow]

@@ -25,8 +25,8 @@ extension PostgresResourceSQL {
 
     /// Rows get their ids from the sequence first, so events and their patients go in two
     /// multi-row statements whatever the batch size.
-    func appendAudit(_ batch: [AuditRow]) async throws {
-        guard !batch.isEmpty else { return }
+    func appendAudit(_ batch: [AuditRow]) async throws -> [Int64] {
+        guard !batch.isEmpty else { return [] }
         let ids = try await rows("SELECT nextval(pg_get_serial_sequence('audit_event', 'aid')) FROM generate_series(1, $1)",
                                  [.int(Int64(batch.count))]).map { row in try PostgresErrors.decoding { try row.decode(Int64.self) } }
         guard ids.count == batch.count else { throw StoreError.database("PostgreSQL: the audit sequence answered too few ids") }
@@ -58,6 +58,7 @@ extension PostgresResourceSQL {
                 "INSERT INTO audit_patient (patient, aid) VALUES " + patientTuples.joined(separator: ", ") + " ON CONFLICT DO NOTHING",
                 patientBinds)
         }
+        return ids
     }
 
     func unsealedAudit(limit: Int) async throws -> [StoredAuditRow] {
@@ -122,7 +123,7 @@ extension PostgresResourceSQL {
 }
 
 extension PostgresTransaction {
-    func appendAudit(_ rows: [AuditRow]) async throws { try await statement { try await sql.appendAudit(rows) } }
+    func appendAudit(_ rows: [AuditRow]) async throws -> [Int64] { try await statement { try await sql.appendAudit(rows) } }
     func unsealedAudit(limit: Int) async throws -> [StoredAuditRow] { try await statement { try await sql.unsealedAudit(limit: limit) } }
     func auditHead(_ chain: String) async throws -> StoredAuditRow? { try await statement { try await sql.auditHead(chain) } }
     func auditHeads() async throws -> [StoredAuditRow] { try await statement { try await sql.auditHeads() } }

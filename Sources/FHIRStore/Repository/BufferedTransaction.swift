@@ -39,7 +39,7 @@ final class BufferedTransaction: StoreTransaction, @unchecked Sendable {
     }
     func deletePrivateRecord(kind: String, key: String) async throws { try await base.deletePrivateRecord(kind: kind, key: key) }
 
-    func appendAudit(_ rows: [AuditRow]) async throws { try await base.appendAudit(rows) }
+    func appendAudit(_ rows: [AuditRow]) async throws -> [Int64] { try await base.appendAudit(rows) }
     func unsealedAudit(limit: Int) async throws -> [StoredAuditRow] { try await base.unsealedAudit(limit: limit) }
     func auditHead(_ chain: String) async throws -> StoredAuditRow? { try await base.auditHead(chain) }
     func auditHeads() async throws -> [StoredAuditRow] { try await base.auditHeads() }

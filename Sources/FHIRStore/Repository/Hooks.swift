@@ -15,13 +15,16 @@ public struct RequestContext: Sendable {
     public var requestLine: String?
     /// Why (a purpose of use, e.g. treatment or a break-glass reason), when the caller said.
     public var purpose: String?
+    /// Why a signed (confirmed) record is being changed (R-SEC-3), from `X-Change-Reason`.
+    public var changeReason: String?
     public init(requestId: String = "", sourceAddress: String? = nil, principal: Principal? = nil, requestLine: String? = nil,
-                purpose: String? = nil) {
+                purpose: String? = nil, changeReason: String? = nil) {
         self.requestId = requestId
         self.sourceAddress = sourceAddress
         self.principal = principal
         self.requestLine = requestLine
         self.purpose = purpose
+        self.changeReason = changeReason
     }
 }
 

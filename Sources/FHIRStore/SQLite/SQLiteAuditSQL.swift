@@ -11,7 +11,8 @@ extension SQLiteConnection {
         return StoredAuditRow(aid: r.int(0), row: row, chain: chain, sequence: chain == nil ? nil : r.int(10), link: chain == nil ? nil : r.bytes(11))
     }
 
-    func appendAudit(_ rows: [AuditRow]) throws {
+    func appendAudit(_ rows: [AuditRow]) throws -> [Int64] {
+        var aids: [Int64] = []
         for row in rows {
             try run(
                 "INSERT INTO audit_event (recorded, action, outcome, actor, organization, source, patients, record) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
@@ -19,10 +20,12 @@ extension SQLiteConnection {
                  row.organization.map { .text($0) } ?? .null, row.source.map { .text($0) } ?? .null,
                  .text(row.patients.joined(separator: " ")), .blob(row.record)])
             let aid = lastInsertRowID
+            aids.append(aid)
             for patient in Set(row.patients) {
                 try run("INSERT OR IGNORE INTO audit_patient (patient, aid) VALUES (?1, ?2)", [.text(patient), .int(aid)])
             }
         }
+        return aids
     }
 
     func auditRows(_ sql: String, _ binds: [SQLValue]) throws -> [StoredAuditRow] {
