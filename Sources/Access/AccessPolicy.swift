@@ -16,6 +16,8 @@ public struct AccessPolicy: Sendable, Equatable {
     public var minimumPasswordLength: Int = 10
     /// A time-based code is accepted this many 30 s steps before and after now (RFC 6238 §5.2).
     public var totpWindowSteps: Int = 1
+    /// R-IH-5: clinical roles act only when real-name verified, licensed and registered at the organization.
+    public var enforceClinicalEligibility = true
     /// Audit records are kept at least this long (R-SEC-2: ≥ 6 months); clinical records longer (R-SEC-3).
     public var auditRetentionDays: Int = 183
 

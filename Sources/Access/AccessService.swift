@@ -57,6 +57,8 @@ public struct TokenGrant: Sendable {
     public var scope: String
     public var refreshToken: String?
     public var claims: AccessTokenClaims
+    /// Why scopes were withheld (rule ids), when they were.
+    public var restrictions: [String] = []
 
     public var json: JSON {
         var o = JSONObject([
@@ -66,6 +68,7 @@ public struct TokenGrant: Sendable {
         if let refreshToken { o.set("refresh_token", .string(refreshToken), insertingAt: o.count) }
         if let patient = claims.patient { o.set("patient", .string(patient), insertingAt: o.count) }
         if let fhirUser = claims.fhirUser { o.set("fhirUser", .string(fhirUser), insertingAt: o.count) }
+        if !restrictions.isEmpty { o.set("restrictions", .array(restrictions.map { .string($0) }), insertingAt: o.count) }
         return .object(o)
     }
 }
@@ -257,6 +260,19 @@ public final class AccessService: Sendable {
     /// Signs claims as they are, with the current key (tests forge tokens with bad claims through it).
     func sign(_ claims: AccessTokenClaims) throws -> String { try signingKey.sign(claims) }
 
+    /// `mint` for a person's login: one who may not act clinically (ClinicalEligibility, R-IH-5) gets
+    /// a token without clinical-data scopes, and the response says why.
+    func mintChecked(for account: Account, scope: String?) async throws -> TokenGrant {
+        let problems = try await ClinicalEligibility.problems(account, backend: backend, policy: policy, nowMillis: now * 1000)
+        guard !problems.isEmpty else { return try mint(for: account, scope: scope) }
+        var restricted = account
+        restricted.scopes = try ScopeSet(parsing: account.scopes).other.joined(separator: " ")
+        let asked = try scope.map { try ScopeSet(parsing: $0).other.joined(separator: " ") }
+        var grant = try mint(for: restricted, scope: asked)
+        grant.restrictions = problems
+        return grant
+    }
+
     /// OAuth client credentials grant (SMART backend services, with a client secret).
     public func clientCredentials(clientID: String, secret: String, scope: String?) async throws -> TokenGrant {
         guard let client = try await account(clientID), client.kind == .system, !client.disabled, let expected = client.clientSecretHash,
@@ -303,7 +319,7 @@ public final class AccessService: Sendable {
             throw denied
         case .success(let account):
             throttle.recordSuccess(account: name, address: address)
-            var grant = try mint(for: account, scope: scope)
+            var grant = try await mintChecked(for: account, scope: scope)
             grant.refreshToken = try await newRefreshToken(account: account.name, scope: grant.scope, family: UUID().uuidString)
             return grant
         }
@@ -352,7 +368,7 @@ public final class AccessService: Sendable {
         }
         var limited = account
         limited.scopes = found.scope
-        var grant = try mint(for: limited, scope: scope)
+        var grant = try await mintChecked(for: limited, scope: scope)
         grant.refreshToken = try await newRefreshToken(account: account.name, scope: found.scope, family: found.family)
         return grant
     }
