@@ -35,8 +35,9 @@ public struct ScopeEnforcement: InteractionHook {
         let type = target?.type
         let granted = scopes.clinical.filter { scope in
             guard scope.permissions.contains(needed) else { return false }
-            // System-level search and history span every type: only a `*` scope reaches them.
-            guard let type else { return scope.resourceType == nil }
+            // System-level search and history span every type and every patient: only a `*` scope
+            // outside the patient context reaches them.
+            guard let type else { return scope.resourceType == nil && scope.context != .patient }
             guard scope.resourceType == nil || scope.resourceType == type else { return false }
             if scope.context == .patient {
                 // The patient's own record only (see above), and the trail's records about them, which
