@@ -28,6 +28,16 @@ public enum SQLDialect: Sendable {
         case .postgres: return "(\(expression) COLLATE \"C\")"
         }
     }
+
+    /// A column SQLite's planner must not look up through an index (unary `+`): it decides without
+    /// statistics and would otherwise pick the index with the most equal columns. PostgreSQL plans
+    /// from statistics and takes the column as it is.
+    func unindexed(_ column: String) -> String {
+        switch self {
+        case .sqlite: return "+" + column
+        case .postgres: return column
+        }
+    }
 }
 
 /// Turns a `StoreQuery` into one SQL statement over `resource` and the index tables. Every predicate
@@ -38,9 +48,13 @@ public enum SQLDialect: Sendable {
 /// Only portable SQL (SQLite 3.40, PostgreSQL 15); where the dialects differ, `SQLDialect` says how.
 public struct SQLSearchBuilder {
     public let dialect: SQLDialect
-    public private(set) var binds: [SQLValue] = []
+    public internal(set) var binds: [SQLValue] = []
     /// Numbers the table aliases so nested sub-queries (chains) never shadow an outer alias.
     private var aliases = 0
+    /// How criteria on index rows are written (SQLSearchDriver.swift); lists unless a walk is driven.
+    var membership = Membership.list
+    /// The driving criterion's index rows, when `membership` is `.capture`.
+    var captured: DrivingRows?
 
     public init(dialect: SQLDialect) { self.dialect = dialect }
 
@@ -65,9 +79,10 @@ public struct SQLSearchBuilder {
         if let type {
             // With criteria, SQLite must start from their index lists (rows by primary key, already in
             // rid order), not scan every row of the type: without statistics its planner picks the type
-            // index (measured at 100k resources: 567 ms → under 1 ms). `+` tells it not to use the index.
-            let hint = dialect == .sqlite && filters.contains(where: { !$0.isEmpty }) ? "+" : ""
-            parts.append("\(hint)\(r).res_type = \(bind(.text(type)))")
+            // index (measured at 100k resources: 567 ms → under 1 ms). Except when a criterion names
+            // the rows by id: then the (type, id) index is the way in.
+            let column = filters.contains(where: { !$0.isEmpty }) && !filters.contains(where: Self.namesIds) ? dialect.unindexed("\(r).res_type") : "\(r).res_type"
+            parts.append("\(column) = \(bind(.text(type)))")
         }
         for ors in filters where !ors.isEmpty {
             let alts = ors.map { predicate($0, on: r, type: type) }
@@ -76,11 +91,40 @@ public struct SQLSearchBuilder {
         return parts
     }
 
+    /// Whether a criterion looks resources up by id (`_id`, or `_has` on a known type): `res_id IN (…)`.
+    static func namesIds(_ ors: [IndexPredicate]) -> Bool {
+        ors.contains { p in
+            switch p {
+            case .id, .referencedBy: return true
+            default: return false
+            }
+        }
+    }
+
     /// True when resource row `r` has a row of `table` (aliased `a`) for parameter `param` that meets
-    /// `conditions` (which name only `a`'s columns).
+    /// `conditions` (which name only `a`'s columns): written as `membership` says.
     mutating func exists(_ table: IndexTable, _ a: String, of r: String, param: String, _ conditions: [String]) -> String {
-        let all = ["\(a).param = \(bind(.text(param)))"] + conditions
-        return "\(r).rid IN (SELECT \(a).rid FROM \(table.rawValue) \(a) WHERE " + all.joined(separator: " AND ") + ")"
+        let paramBind = bind(.text(param))
+        switch membership {
+        case .list:
+            let all = ["\(a).param = \(paramBind)"] + conditions
+            return "\(r).rid IN (SELECT \(a).rid FROM \(table.rawValue) \(a) WHERE " + all.joined(separator: " AND ") + ")"
+        case .probe:
+            // By row id (the table's rid index), never a range over the value index.
+            let all = ["\(a).rid = \(r).rid", "\(dialect.unindexed("\(a).param")) = \(paramBind)"] + conditions
+            return "EXISTS (SELECT 1 FROM \(table.rawValue) \(a) WHERE " + all.joined(separator: " AND ") + ")"
+        case .capture:
+            captured = DrivingRows(table: table, alias: a, paramBind: paramBind, conditions: conditions)
+            return ""
+        }
+    }
+
+    /// `body` with criteria written as lists: the inner sets of chains and `_has`, computed once.
+    mutating func listed<T>(_ body: (inout SQLSearchBuilder) -> T) -> T {
+        let outer = membership
+        membership = .list
+        defer { membership = outer }
+        return body(&self)
     }
 
     mutating func predicate(_ p: IndexPredicate, on r: String, type: String?) -> String {
@@ -136,18 +180,17 @@ public struct SQLSearchBuilder {
         case .chain(let param, let targetType, let filters):
             let x = alias("x")
             let t = alias("r")
-            let paramBind = bind(.text(param))
             let typeBind = bind(.text(targetType))
-            let inner = conditions(type: targetType, filters: filters, on: t)
+            let inner = listed { $0.conditions(type: targetType, filters: filters, on: t) }
             // From the few targets that match to the references to them (the value index is keyed by
             // param and target id), never from every reference of the parameter.
-            return "\(r).rid IN (SELECT \(x).rid FROM idx_reference \(x) WHERE \(x).param = \(paramBind) AND \(x).target_type = \(typeBind)"
-                + " AND \(x).target_id IN (SELECT \(t).res_id FROM resource \(t) WHERE " + inner.joined(separator: " AND ") + "))"
+            let targets = "\(x).target_id IN (SELECT \(t).res_id FROM resource \(t) WHERE " + inner.joined(separator: " AND ") + ")"
+            return exists(.reference, x, of: r, param: param, ["\(x).target_type = \(typeBind)", targets])
         case .referencedBy(let sourceType, let param, let filters):
             let x = alias("x")
             let s = alias("r")
             let paramBind = bind(.text(param))
-            let inner = conditions(type: sourceType, filters: filters, on: s).joined(separator: " AND ")
+            let inner = listed { $0.conditions(type: sourceType, filters: filters, on: s) }.joined(separator: " AND ")
             let from = "FROM idx_reference \(x) JOIN resource \(s) ON \(s).rid = \(x).rid WHERE \(x).param = \(paramBind)"
             if let type {
                 // The searched type is known: an uncorrelated set of ids, computed once.
@@ -242,7 +285,7 @@ public struct SQLSearchBuilder {
     }
 
     public mutating func countStatement(_ q: StoreQuery) -> String {
-        "SELECT count(*) FROM resource r WHERE " + whereClause(q)
+        drivenCountStatement(q) ?? "SELECT count(*) FROM resource r WHERE " + whereClause(q)
     }
 
     /// Conditional-interaction lookup: the keys of at most `limit` matches.
