@@ -29,6 +29,17 @@ public enum SQLDialect: Sendable {
         }
     }
 
+    /// `resource` aliased `alias` for counting the current rows of one type: on SQLite through the
+    /// partial index `resource_current` (type, rid) alone, not the table rows (a count meets tens of
+    /// thousands; measured 50,083 token matches: 85 → 33 ms). The statement must say
+    /// `<alias>.deleted = 0 AND <alias>.res_type = ?` without `+`. PostgreSQL chooses by itself.
+    func currentRows(_ alias: String) -> String {
+        switch self {
+        case .sqlite: return "resource \(alias) INDEXED BY resource_current"
+        case .postgres: return "resource \(alias)"
+        }
+    }
+
     /// A column SQLite's planner must not look up through an index (unary `+`): it decides without
     /// statistics and would otherwise pick the index with the most equal columns. PostgreSQL plans
     /// from statistics and takes the column as it is.

@@ -86,7 +86,8 @@ extension SQLSearchBuilder {
     /// `SELECT DISTINCT a.rid FROM <driving index rows> a JOIN resource p …`: the current rows of the
     /// query's type met by the walk that pass every other criterion (as probes), after `cursor`.
     /// Nil when the driving criterion could not be captured.
-    mutating func drivenRows(_ q: StoreQuery, driver: (index: Int, rank: Int), cursor: PageCursor?, backward: Bool) -> (sql: String, alias: String)? {
+    /// When `counting`, the resource rows are read through the index of current rows by type.
+    mutating func drivenRows(_ q: StoreQuery, driver: (index: Int, rank: Int), cursor: PageCursor?, backward: Bool, counting: Bool = false) -> (sql: String, alias: String)? {
         let p = alias("p")
         let mark = binds.count
         membership = .capture
@@ -103,7 +104,8 @@ extension SQLSearchBuilder {
         // (a range over most of it, then a sort of every match).
         let param = (driver.rank >= 20 ? dialect.unindexed("\(a).param") : "\(a).param") + " = \(rows.paramBind)"
         var parts = [param] + rows.conditions + ["\(p).deleted = 0"]
-        if let type = q.type { parts.append("\(dialect.unindexed("\(p).res_type")) = \(bind(.text(type)))") }
+        let viaCurrent = counting && q.type != nil
+        if let type = q.type { parts.append("\(viaCurrent ? "\(p).res_type" : dialect.unindexed("\(p).res_type")) = \(bind(.text(type)))") }
         for (i, ors) in q.filters.enumerated() where i != driver.index && !ors.isEmpty {
             let alts = ors.map { predicate($0, on: p, type: q.type) }
             parts.append(alts.count == 1 ? alts[0] : "(" + alts.joined(separator: " OR ") + ")")
@@ -112,7 +114,8 @@ extension SQLSearchBuilder {
             let op = backward ? (cursor.inclusive ? "<=" : "<") : (cursor.inclusive ? ">=" : ">")
             parts.append("\(a).rid \(op) \(bind(.int(cursor.rowId)))")
         }
-        let sql = "SELECT DISTINCT \(a).rid FROM \(rows.table.rawValue) \(a) JOIN resource \(p) ON \(p).rid = \(a).rid WHERE "
+        let resource = viaCurrent ? dialect.currentRows(p) : "resource \(p)"
+        let sql = "SELECT DISTINCT \(a).rid FROM \(rows.table.rawValue) \(a) JOIN \(resource) ON \(p).rid = \(a).rid WHERE "
             + parts.joined(separator: " AND ")
         return (sql, a)
     }
@@ -141,9 +144,10 @@ extension SQLSearchBuilder {
     /// list, which the planner reads and sorts by rid (usually few, and only the index), then the
     /// rows in rid order with every other criterion probed, stopping at the page's end. Walking
     /// the index instead would look up the resource row of every match before the sort.
-    mutating func listDrivenWhere(_ q: StoreQuery, driver: Int) -> String {
+    /// When `counting`, the type is written for `currentRows` (no `+`).
+    mutating func listDrivenWhere(_ q: StoreQuery, driver: Int, counting: Bool = false) -> String {
         var parts = ["r.deleted = 0"]
-        if let type = q.type { parts.append("\(dialect.unindexed("r.res_type")) = \(bind(.text(type)))") }
+        if let type = q.type { parts.append("\(counting ? "r.res_type" : dialect.unindexed("r.res_type")) = \(bind(.text(type)))") }
         parts.append(predicate(q.filters[driver][0], on: "r", type: q.type))
         membership = .probe
         defer { membership = .list }
@@ -178,8 +182,11 @@ extension SQLSearchBuilder {
     /// matches, the other criteria probed on them.
     mutating func drivenCountStatement(_ q: StoreQuery) -> String? {
         guard let driver = Self.driver(q), driver.rank < 20 else { return nil }
-        if driver.rank >= 10 { return "SELECT count(*) FROM resource r WHERE " + listDrivenWhere(q, driver: driver.index) }
-        guard let rows = drivenRows(q, driver: driver, cursor: nil, backward: false) else { return nil }
+        if driver.rank >= 10 {
+            let resource = q.type == nil ? "resource r" : dialect.currentRows("r")
+            return "SELECT count(*) FROM \(resource) WHERE " + listDrivenWhere(q, driver: driver.index, counting: true)
+        }
+        guard let rows = drivenRows(q, driver: driver, cursor: nil, backward: false, counting: true) else { return nil }
         return "SELECT count(*) FROM (\(rows.sql)) matches"
     }
 }
