@@ -77,10 +77,11 @@ enum Schema {
             "CREATE INDEX idx_uri_rid ON idx_uri (rid)",
         ]
         // The current rows of each type in rid order, without the deleted flag's table look-up:
-        // `count(*)` of a type and its unfiltered pages read this index alone (measured at 1M
-        // resources: counting 700,000 Observations 276 ms → 36 ms; a first page no longer sorts
-        // every row of the type).
-        let v2 = ["CREATE INDEX resource_current ON resource (res_type) WHERE deleted = 0"]
+        // `count(*)` of a type and its unfiltered pages read this index alone, and a count checks
+        // each match's type in it (measured at 1M resources: counting 700,000 Observations
+        // 276 → 36 ms on SQLite; 50,083 token matches 318 → 137 ms on PostgreSQL, index-only).
+        // `rid` is SQLite's implicit last column anyway; PostgreSQL needs it spelled.
+        let v2 = ["CREATE INDEX resource_current ON resource (res_type, rid) WHERE deleted = 0"]
         return [(1, v1), (2, v2)]
     }
 

@@ -137,7 +137,7 @@ extension SQLSearchBuilder {
             let alts = ors.map { predicate($0, on: t, type: targetType) }
             parts.append(alts.count == 1 ? alts[0] : "(" + alts.joined(separator: " OR ") + ")")
         }
-        return "EXISTS (SELECT 1 FROM idx_reference \(x) CROSS JOIN resource \(t) WHERE " + parts.joined(separator: " AND ") + ")"
+        return "EXISTS (SELECT 1 FROM idx_reference \(x) CROSS JOIN resource \(t) WHERE " + parts.joined(separator: " AND ") + dialect.probeFence + ")"
     }
 
     /// The WHERE clause on `r` for a driver bounded by an index range (ranks 1x): its matches as a
