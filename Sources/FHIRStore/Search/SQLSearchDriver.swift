@@ -2,8 +2,8 @@
 /// instead of a list of every match per criterion (50,000 row ids for a common LOINC code, most of
 /// the table for each half of a date range), one criterion's index rows are walked in row-id order
 /// and the walk stops at the page's end; every other criterion is a probe (`EXISTS` by row id) on
-/// the rows the walk meets. Measured at 1M resources: token 13 ms → under 1 ms, date range
-/// 423 ms → about 1 ms (docs/benchmarks.md, "Search (1M resources)").
+/// the rows the walk meets. Measured at 1M resources over HTTP (p50): token 13 → 0.5 ms, date range
+/// 423 → 3 ms (docs/benchmarks.md, "Search (1M resources)").
 extension SQLSearchBuilder {
     /// How `exists` writes a criterion on index rows.
     enum Membership {
@@ -26,10 +26,11 @@ extension SQLSearchBuilder {
 
     /// How well a criterion drives a walk in row-id order; smaller is better, nil when it cannot.
     /// Tens: 0 = its index rows come in row-id order for one value (equality on every column before
-    /// `rid`: the walk stops after the page); 1 = an index range bounds it (its matches are read and
-    /// sorted, usually few); 2 = no index bound (one-sided ranges, text inside values): the walk
-    /// goes through the table's row-id index, which is cheap when matches are common and costs up
-    /// to the table when they are rare. Units prefer the kind that is usually the rarer.
+    /// `rid`: the walk stops after the page); 1 = an index range bounds it (its matches are a list,
+    /// usually short, see `listDrivenWhere`); 2 = no index bound (one-sided ranges, text inside
+    /// values, `:missing=false`): the walk goes through the table's row-id index, cheap when
+    /// matches are common, up to the whole table when they are rare (a one-sided date matching
+    /// nothing: ~120 ms at 1M). Units prefer the kind that is usually the rarer.
     static func drivingRank(_ p: IndexPredicate) -> Int? {
         switch p {
         case .reference(_, let type, let id, let url):
@@ -54,7 +55,8 @@ extension SQLSearchBuilder {
             return 28
         case .missing(_, _, let missing):
             return missing ? nil : 29
-        case .id, .lastUpdated, .referencedBy, .not, .or, .and, .compartment:
+        default:
+            // _id, _lastUpdated, _has, compartments, negations and alternatives: see `driver`.
             return nil
         }
     }
