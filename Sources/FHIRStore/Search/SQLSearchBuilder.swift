@@ -61,11 +61,12 @@ public enum SQLDialect: Sendable {
     }
 }
 
-/// Turns a `StoreQuery` into one SQL statement over `resource` and the index tables. Every predicate
-/// becomes `r.rid IN (SELECT rid FROM <index table> WHERE <value>)`: an uncorrelated set that the value
-/// index (which ends in `rid`) answers alone, so the planner starts from the few matching rows instead
-/// of probing the index once per resource row (measured at 1M resources: 13.9 s → 0.1 ms for a
-/// reference). Chains are an `IN` over joined references. The same WHERE clause answers the count.
+/// Turns a `StoreQuery` into one SQL statement over `resource` and the index tables. A predicate is
+/// written as `membership` says: as a list, `r.rid IN (SELECT rid FROM <index table> WHERE <value>)`,
+/// an uncorrelated set the value index (which ends in `rid`) answers alone, so the planner starts from
+/// the few matching rows (measured at 1M resources: 13.9 s → 0.1 ms for a reference); or, on pages and
+/// counts that one criterion drives (SQLSearchDriver.swift), as a probe by row id on the rows that
+/// criterion's walk meets. `_sort` pages and conditional look-ups use lists.
 /// Only portable SQL (SQLite 3.40, PostgreSQL 15); where the dialects differ, `SQLDialect` says how.
 public struct SQLSearchBuilder {
     public let dialect: SQLDialect
