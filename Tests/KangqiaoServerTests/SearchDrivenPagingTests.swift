@@ -9,9 +9,10 @@ struct SearchDrivenPagingTests {
     static let bp = #""code":{"coding":[{"system":"http://loinc.org","code":"8480-6"}]}"#
     static let weight = #""code":{"coding":[{"system":"http://loinc.org","code":"29463-7"}]}"#
 
-    static func observation(_ id: String, _ effective: String?, code: String = bp, subject: String = "pa") -> (String, String) {
-        let when = effective.map { ",\($0)" } ?? ""
-        return ("Observation/\(id)", #"{"resourceType":"Observation","id":"\#(id)","status":"final",\#(code),"subject":{"reference":"Patient/\#(subject)"}\#(when)}"#)
+    static func observation(_ id: String, _ effective: String?, code: String = bp, subject: String = "pa", mmHg: Int? = nil) -> (String, String) {
+        var more = effective.map { ",\($0)" } ?? ""
+        if let mmHg { more += #","valueQuantity":{"value":\#(mmHg),"unit":"mmHg","system":"http://unitsofmeasure.org","code":"mm[Hg]"}"# }
+        return ("Observation/\(id)", #"{"resourceType":"Observation","id":"\#(id)","status":"final",\#(code),"subject":{"reference":"Patient/\#(subject)"}\#(more)}"#)
     }
 
     /// d2, d3, d5, d7, d8, d9 fall in March 2024: by a date in it or by a period overlapping it.
@@ -19,14 +20,14 @@ struct SearchDrivenPagingTests {
         ("Patient/pa", #"{"resourceType":"Patient","id":"pa","name":[{"family":"王","given":["五"]}]}"#),
         ("Patient/pb", #"{"resourceType":"Patient","id":"pb","name":[{"family":"李","given":["四"]}]}"#),
         observation("d1", #""effectiveDateTime":"2024-02-15""#),
-        observation("d2", #""effectiveDateTime":"2024-03-10T08:00:00+08:00""#),
-        observation("d3", #""effectivePeriod":{"start":"2024-02-20","end":"2024-03-05"}"#),
-        observation("d4", #""effectiveDateTime":"2024-04-15""#),
+        observation("d2", #""effectiveDateTime":"2024-03-10T08:00:00+08:00""#, mmHg: 120),
+        observation("d3", #""effectivePeriod":{"start":"2024-02-20","end":"2024-03-05"}"#, mmHg: 135),
+        observation("d4", #""effectiveDateTime":"2024-04-15""#, mmHg: 140),
         observation("d5", #""effectiveDateTime":"2024-03-20""#, code: weight, subject: "pb"),
         observation("d6", #""effectivePeriod":{"start":"2024-04-10","end":"2024-04-20"}"#),
         observation("d7", #""effectiveDateTime":"2024-03-25""#),
         observation("d8", #""effectivePeriod":{"start":"2023-01-01","end":"2025-01-01"}"#),
-        observation("d9", #""effectiveDateTime":"2024-03-15""#, subject: "pb"),
+        observation("d9", #""effectiveDateTime":"2024-03-15""#, subject: "pb", mmHg: 128),
         observation("d10", nil),
         // Goal.target repeats: g1's due dates lie on both sides of March, none in it.
         ("Goal/g1", #"{"resourceType":"Goal","id":"g1","lifecycleStatus":"active","description":{"text":"a"},"subject":{"reference":"Patient/pa"},"target":[{"dueDate":"2024-01-15"},{"dueDate":"2024-06-15"}]}"#),
@@ -65,6 +66,11 @@ struct SearchDrivenPagingTests {
             #expect(try await Self.all(fhir, "/fhir/Observation?\(Self.march)&\(Self.loinc)", count: 2) == ["d2", "d3", "d7", "d8", "d9"])
             #expect(try await Self.all(fhir, "/fhir/Observation?\(Self.march)&code:not=http://loinc.org|29463-7", count: 2) == ["d2", "d3", "d7", "d8", "d9"])
             #expect(try await Self.all(fhir, "/fhir/Observation?date=lt2024-03-01&date=ge2024-02-16", count: 1) == ["d3", "d8"])
+            // Criteria of one parameter are folded into one walk of its index rows, each still met by any value.
+            #expect(try await Self.all(fhir, "/fhir/Observation?value-quantity=ge125&value-quantity=lt140", count: 1) == ["d3", "d9"])
+            #expect(try await Self.all(fhir, "/fhir/Observation?value-quantity=ge125&value-quantity=lt140&\(Self.march)&subject=Patient/pa", count: 1) == ["d3"])
+            #expect(try await Self.all(fhir, "/fhir/Observation?date:missing=false&date=ge2024-03-12", count: 2) == ["d4", "d5", "d6", "d7", "d8", "d9"])
+            #expect(try await Self.all(fhir, "/fhir/Observation?date=ge2024-03-12&value-quantity:missing=true", count: 2) == ["d5", "d6", "d7", "d8"])
             // From the last page back to the first.
             var last = try await fhir.search("/fhir/Observation?\(Self.march)&_count=4")
             while let next = last.link("next") { last = try await fhir.get(next) }

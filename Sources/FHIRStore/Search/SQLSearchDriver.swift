@@ -20,6 +20,7 @@ extension SQLSearchBuilder {
     struct DrivingRows {
         var table: IndexTable
         var alias: String
+        var param: String
         var paramBind: String
         var conditions: [String]
     }
@@ -122,6 +123,79 @@ extension SQLSearchBuilder {
         return (sql, a)
     }
 
+    /// The rows of a walk through an unbounded criterion's table (ranks 2x), in rid order:
+    /// `SELECT a.rid FROM <table> a WHERE a.param = ? AND (c0 OR c1 …) GROUP BY a.rid HAVING
+    /// max(CASE WHEN c1 …) = 1 … AND EXISTS (<the resource row, other criteria probed>)`. Criteria on
+    /// the same table and parameter as the driver (the `lt` of a `ge`…`lt` date range) are folded
+    /// into the walk: each must hold for some row of the resource, not necessarily the same row, as
+    /// when they are apart, but no probe is needed (date range page in the sqlite3 shell: p50
+    /// 1.2 → 0.76 ms, p99 4.8 → 2.3 ms). The resource row is read only for resources that passed.
+    mutating func walkedRows(_ q: StoreQuery, driver: Int, cursor: PageCursor?, backward: Bool) -> (sql: String, alias: String)? {
+        let mark = binds.count
+        membership = .capture
+        defer { membership = .list }
+        captured = nil
+        _ = predicate(q.filters[driver][0], on: "r", type: q.type)
+        guard let rows = captured else {
+            binds.removeLast(binds.count - mark)
+            return nil
+        }
+        let a = rows.alias
+        var folded = [Self.condition(rows.conditions)]
+        var probed: [[IndexPredicate]] = []
+        for (i, ors) in q.filters.enumerated() where i != driver && !ors.isEmpty {
+            let before = binds.count
+            captured = nil
+            if ors.count == 1, Self.drivingRank(ors[0]) != nil {
+                _ = predicate(ors[0], on: "r", type: q.type)
+                if let other = captured, other.table == rows.table, other.param == rows.param {
+                    folded.append(Self.condition(other.conditions.map { Self.realias($0, from: other.alias, to: a) }))
+                    continue
+                }
+            }
+            binds.removeLast(binds.count - before)
+            probed.append(ors)
+        }
+        let p = alias("p")
+        membership = .probe
+        var resource = ["\(p).rid = \(a).rid", "\(p).deleted = 0"]
+        if let type = q.type { resource.append("\(dialect.unindexed("\(p).res_type")) = \(bind(.text(type)))") }
+        for ors in probed {
+            let alts = ors.map { predicate($0, on: p, type: q.type) }
+            resource.append(alts.count == 1 ? alts[0] : "(" + alts.joined(separator: " OR ") + ")")
+        }
+        // SQLite must walk the table's rid index, not a range of the value index then a sort.
+        var walk = ["\(dialect.unindexed("\(a).param")) = \(rows.paramBind)", folded.count == 1 ? folded[0] : "(" + folded.joined(separator: " OR ") + ")"]
+        if let cursor {
+            let op = backward ? (cursor.inclusive ? "<=" : "<") : (cursor.inclusive ? ">=" : ">")
+            walk.append("\(a).rid \(op) \(bind(.int(cursor.rowId)))")
+        }
+        var having = folded.count == 1 ? [] : folded.map { "max(CASE WHEN \($0) THEN 1 ELSE 0 END) = 1" }
+        having.append("EXISTS (SELECT 1 FROM resource \(p) WHERE " + resource.joined(separator: " AND ") + dialect.probeFence + ")")
+        let sql = "SELECT \(a).rid FROM \(rows.table.rawValue) \(a) WHERE " + walk.joined(separator: " AND ")
+            + " GROUP BY \(a).rid HAVING " + having.joined(separator: " AND ")
+        return (sql, a)
+    }
+
+    /// Conditions as one (`1 = 1` when there are none, as for `:missing=false`).
+    static func condition(_ parts: [String]) -> String {
+        parts.isEmpty ? "1 = 1" : "(" + parts.joined(separator: " AND ") + ")"
+    }
+
+    /// `sql` with the table alias `from` renamed `to` (`d7.low` → `d3.low`, never `d70.low`).
+    static func realias(_ sql: String, from: String, to: String) -> String {
+        var out = ""
+        var rest = Substring(sql)
+        let needle = from + "."
+        while let range = rest.range(of: needle) {
+            let before = rest[..<range.lowerBound]
+            let joined = before.last.map { $0.isLetter || $0.isNumber || $0 == "_" } ?? false
+            out += before + (joined ? needle : to + ".")
+            rest = rest[range.upperBound...]
+        }
+        return out + rest
+    }
+
     /// A chain as a probe: the references of row `r` through `param`, their targets by (type, id),
     /// the targets' criteria probed in turn. Its cost follows the rows the walk meets, where the
     /// chain as a list would first collect every target that matches (5,000 for a gender).
@@ -175,7 +249,10 @@ extension SQLSearchBuilder {
             }
             return "SELECT \(columns) FROM resource r WHERE \(w) ORDER BY r.rid\(order) LIMIT \(bind(.int(Int64(q.count + 1))))"
         }
-        guard let rows = drivenRows(q, driver: driver, cursor: cursor, backward: backward) else { return nil }
+        let walked = driver.rank >= 20 && dialect.foldsWalks
+            ? walkedRows(q, driver: driver.index, cursor: cursor, backward: backward)
+            : drivenRows(q, driver: driver, cursor: cursor, backward: backward)
+        guard let rows = walked else { return nil }
         let limit = bind(.int(Int64(q.count + 1)))
         return "SELECT \(columns) FROM resource r WHERE r.rid IN (\(rows.sql) ORDER BY \(rows.alias).rid\(order) LIMIT \(limit)) ORDER BY r.rid\(order)"
     }
