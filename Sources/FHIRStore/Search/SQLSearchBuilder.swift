@@ -284,18 +284,22 @@ public struct SQLSearchBuilder {
     /// (search.html#prefix: "the range of the search value fully contains the range of the target value"
     /// for eq; ge and le are gt and lt or eq).
     mutating func rangeCondition(_ prefix: ComparisonPrefix, lowColumn: String, highColumn: String, low: Int64, high: Int64) -> String {
-        let lo = bind(.int(low))
-        let hi = bind(.int(high))
+        // Only the bounds a prefix compares with are bound: no placeholder is left unused.
         switch prefix {
-        case .eq: return "(\(lowColumn) >= \(lo) AND \(highColumn) <= \(hi))"
-        case .ne: return "(\(lowColumn) < \(lo) OR \(highColumn) > \(hi))"
-        case .gt: return "\(highColumn) > \(hi)"
-        case .lt: return "\(lowColumn) < \(lo)"
-        case .ge: return "(\(highColumn) > \(hi) OR (\(lowColumn) >= \(lo) AND \(highColumn) <= \(hi)))"
-        case .le: return "(\(lowColumn) < \(lo) OR (\(lowColumn) >= \(lo) AND \(highColumn) <= \(hi)))"
-        case .sa: return "\(lowColumn) > \(hi)"
-        case .eb: return "\(highColumn) < \(lo)"
-        case .ap: return "(\(highColumn) >= \(lo) AND \(lowColumn) <= \(hi))"
+        case .gt: return "\(highColumn) > \(bind(.int(high)))"
+        case .lt: return "\(lowColumn) < \(bind(.int(low)))"
+        case .sa: return "\(lowColumn) > \(bind(.int(high)))"
+        case .eb: return "\(highColumn) < \(bind(.int(low)))"
+        case .eq, .ne, .ge, .le, .ap:
+            let lo = bind(.int(low))
+            let hi = bind(.int(high))
+            switch prefix {
+            case .eq: return "(\(lowColumn) >= \(lo) AND \(highColumn) <= \(hi))"
+            case .ne: return "(\(lowColumn) < \(lo) OR \(highColumn) > \(hi))"
+            case .ge: return "(\(highColumn) > \(hi) OR (\(lowColumn) >= \(lo) AND \(highColumn) <= \(hi)))"
+            case .le: return "(\(lowColumn) < \(lo) OR (\(lowColumn) >= \(lo) AND \(highColumn) <= \(hi)))"
+            default: return "(\(highColumn) >= \(lo) AND \(lowColumn) <= \(hi))"  // ap
+            }
         }
     }
 

@@ -150,6 +150,8 @@ extension SQLSearchBuilder {
                 _ = predicate(ors[0], on: "r", type: q.type)
                 if let other = captured, other.table == rows.table, other.param == rows.param {
                     folded.append(Self.condition(other.conditions.map { Self.realias($0, from: other.alias, to: a) }))
+                    // Its parameter (bound last) is the driver's: no placeholder is left unused.
+                    if other.paramBind == dialect.placeholder(binds.count) { binds.removeLast() }
                     continue
                 }
             }
