@@ -80,8 +80,8 @@ extension SQLSearchBuilder {
         guard !q.filters.contains(where: keysRows) else { return nil }
         var best: (index: Int, rank: Int)?
         for (i, ors) in q.filters.enumerated() where ors.count == 1 {
-            guard let rank = drivingRank(ors[0]) else { continue }
-            if best == nil || rank < best!.rank { best = (i, rank) }
+            guard let rank = drivingRank(ors[0]), rank < best?.rank ?? Int.max else { continue }
+            best = (i, rank)
         }
         return best
     }
