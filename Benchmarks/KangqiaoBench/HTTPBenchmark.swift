@@ -73,7 +73,7 @@ enum HTTPBenchmark {
         trivial: Bool, logger: Logger
     ) async throws -> Measurement {
         let database = try await BenchDatabase.open(kind, logger: logger)
-        let runtime = KangqiaoRuntime(backend: database.backend)
+        let runtime = KangqiaoRuntime(backend: database.backend, accessControl: false)  // the data hub alone; `access` measures the rest
         let server = try await BenchServer.start(runtime: runtime, logger: logger)
         let host = "127.0.0.1:\(server.port)"
         do {

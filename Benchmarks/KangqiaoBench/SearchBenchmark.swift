@@ -140,7 +140,7 @@ enum SearchBenchmark {
         selected: [String], sampleTimeout: Int, connections: Int, warmup: Double, duration: Double, logger: Logger
     ) async throws {
         let (backend, label) = try await openCorpus(kind, patients: patients, path: corpusPath, rebuild: rebuild, logger: logger)
-        let runtime = KangqiaoRuntime(backend: backend)
+        let runtime = KangqiaoRuntime(backend: backend, accessControl: false)  // the search engine alone; `access` measures the rest
         let server = try await BenchServer.start(runtime: runtime, logger: logger)
         let host = "127.0.0.1:\(server.port)"
         let probe = Probe(port: server.port)

@@ -71,7 +71,8 @@ struct DurabilityTests {
 
 
     static func waitForHealth(port: Int) async throws {
-        for _ in 0..<150 {
+        // Up to 60 s: under a parallel test run on 2 cores a start can take a while.
+        for _ in 0..<600 {
             if let (_, r) = try? await URLSession.shared.data(from: URL(string: "http://127.0.0.1:\(port)/health")!),
                 (r as? HTTPURLResponse)?.statusCode == 200
             {

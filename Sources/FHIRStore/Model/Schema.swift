@@ -2,7 +2,7 @@
 /// dialects force it (BLOB/BYTEA, autoincrement); names and meaning are identical.
 enum Schema {
     /// The newest schema version this program knows.
-    static let version = 3
+    static let version = 4
 
     static func migrations(_ dialect: SQLDialect) -> [(version: Int, statements: [String])] {
         let pk: String
@@ -106,7 +106,13 @@ enum Schema {
             "CREATE INDEX audit_event_unsealed ON audit_event (aid) WHERE chain IS NULL",
             "CREATE TABLE audit_patient (patient TEXT NOT NULL, aid \(big) NOT NULL, PRIMARY KEY (patient, aid))",
         ]
-        return [(1, v1), (2, v2), (3, v3)]
+        // v4: the current rows of each type in rid order, without the deleted flag's table look-up:
+        // `count(*)` of a type and its unfiltered pages read this index alone, and a count checks
+        // each match's type in it (measured at 1M resources: counting 700,000 Observations
+        // 276 → 36 ms on SQLite; 50,083 token matches 318 → 137 ms on PostgreSQL, index-only).
+        // `rid` is SQLite's implicit last column anyway; PostgreSQL needs it spelled.
+        let v4 = ["CREATE INDEX resource_current ON resource (res_type, rid) WHERE deleted = 0"]
+        return [(1, v1), (2, v2), (3, v3), (4, v4)]
     }
 
     /// Statements that delete a resource's index rows before new ones are written.

@@ -28,19 +28,61 @@ public enum SQLDialect: Sendable {
         case .postgres: return "(\(expression) COLLATE \"C\")"
         }
     }
+
+    /// `resource` aliased `alias` for counting the current rows of one type: on SQLite through the
+    /// partial index `resource_current` (type, rid) alone, not the table rows (a count meets tens of
+    /// thousands; measured 50,083 token matches: 85 → 33 ms). The statement must say
+    /// `<alias>.deleted = 0 AND <alias>.res_type = ?` without `+`. PostgreSQL chooses by itself.
+    func currentRows(_ alias: String) -> String {
+        switch self {
+        case .sqlite: return "resource \(alias) INDEXED BY resource_current"
+        case .postgres: return "resource \(alias)"
+        }
+    }
+
+    /// Ends a probe's sub-query so that it stays one: PostgreSQL turns an `EXISTS` into a join it
+    /// may start from (a chain of 王 began at every 王's 70,000 references: 557 → 18 ms), but not one
+    /// with an OFFSET. SQLite keeps probes as they are written.
+    var probeFence: String {
+        switch self {
+        case .sqlite: return ""
+        case .postgres: return " OFFSET 0"
+        }
+    }
+
+    /// Whether a walk folds criteria of its own parameter into a `GROUP BY rid … HAVING` (see
+    /// `walkedRows`). Not on PostgreSQL: it cannot estimate how many groups pass the `HAVING`, costs
+    /// the walk as the whole table and compiles it with JIT first (258 ms of JIT for a 1.3 ms
+    /// date range at 1M); the probes' plan is costed right there.
+    var foldsWalks: Bool { self == .sqlite }
+
+    /// A column SQLite's planner must not look up through an index (unary `+`): it decides without
+    /// statistics and would otherwise pick the index with the most equal columns. PostgreSQL plans
+    /// from statistics and takes the column as it is.
+    func unindexed(_ column: String) -> String {
+        switch self {
+        case .sqlite: return "+" + column
+        case .postgres: return column
+        }
+    }
 }
 
-/// Turns a `StoreQuery` into one SQL statement over `resource` and the index tables. Every predicate
-/// becomes `r.rid IN (SELECT rid FROM <index table> WHERE <value>)`: an uncorrelated set that the value
-/// index (which ends in `rid`) answers alone, so the planner starts from the few matching rows instead
-/// of probing the index once per resource row (measured at 1M resources: 13.9 s → 0.1 ms for a
-/// reference). Chains are an `IN` over joined references. The same WHERE clause answers the count.
+/// Turns a `StoreQuery` into one SQL statement over `resource` and the index tables. A predicate is
+/// written as `membership` says: as a list, `r.rid IN (SELECT rid FROM <index table> WHERE <value>)`,
+/// an uncorrelated set the value index (which ends in `rid`) answers alone, so the planner starts from
+/// the few matching rows (measured at 1M resources: 13.9 s → 0.1 ms for a reference); or, on pages and
+/// counts that one criterion drives (SQLSearchDriver.swift), as a probe by row id on the rows that
+/// criterion's walk meets. `_sort` pages and conditional look-ups use lists.
 /// Only portable SQL (SQLite 3.40, PostgreSQL 15); where the dialects differ, `SQLDialect` says how.
 public struct SQLSearchBuilder {
     public let dialect: SQLDialect
-    public private(set) var binds: [SQLValue] = []
+    public internal(set) var binds: [SQLValue] = []
     /// Numbers the table aliases so nested sub-queries (chains) never shadow an outer alias.
     private var aliases = 0
+    /// How criteria on index rows are written (SQLSearchDriver.swift); lists unless a walk is driven.
+    var membership = Membership.list
+    /// The driving criterion's index rows, when `membership` is `.capture`.
+    var captured: DrivingRows?
 
     public init(dialect: SQLDialect) { self.dialect = dialect }
 
@@ -61,13 +103,17 @@ public struct SQLSearchBuilder {
 
     /// The conditions on the resource row aliased `r`: current, of `type`, matching every filter.
     mutating func conditions(type: String?, filters: [[IndexPredicate]], on r: String) -> [String] {
-        var parts = ["\(r).deleted = 0"]
+        // A criterion naming the rows by id goes in by the (type, id) index; SQLite would rather walk
+        // the type's current rows (`resource_current`, already in rid order) than sort two ids, so
+        // it is kept from that partial index.
+        let byId = filters.contains(where: Self.namesIds)
+        var parts = [(byId ? dialect.unindexed("\(r).deleted") : "\(r).deleted") + " = 0"]
         if let type {
             // With criteria, SQLite must start from their index lists (rows by primary key, already in
             // rid order), not scan every row of the type: without statistics its planner picks the type
-            // index (measured at 100k resources: 567 ms → under 1 ms). `+` tells it not to use the index.
-            let hint = dialect == .sqlite && filters.contains(where: { !$0.isEmpty }) ? "+" : ""
-            parts.append("\(hint)\(r).res_type = \(bind(.text(type)))")
+            // index (measured at 100k resources: 567 ms → under 1 ms). Except by id, as above.
+            let column = filters.contains(where: { !$0.isEmpty }) && !byId ? dialect.unindexed("\(r).res_type") : "\(r).res_type"
+            parts.append("\(column) = \(bind(.text(type)))")
         }
         for ors in filters where !ors.isEmpty {
             let alts = ors.map { predicate($0, on: r, type: type) }
@@ -76,11 +122,40 @@ public struct SQLSearchBuilder {
         return parts
     }
 
+    /// Whether a criterion looks resources up by id (`_id`, or `_has` on a known type): `res_id IN (…)`.
+    static func namesIds(_ ors: [IndexPredicate]) -> Bool {
+        ors.contains { p in
+            switch p {
+            case .id, .referencedBy: return true
+            default: return false
+            }
+        }
+    }
+
     /// True when resource row `r` has a row of `table` (aliased `a`) for parameter `param` that meets
-    /// `conditions` (which name only `a`'s columns).
+    /// `conditions` (which name only `a`'s columns): written as `membership` says.
     mutating func exists(_ table: IndexTable, _ a: String, of r: String, param: String, _ conditions: [String]) -> String {
-        let all = ["\(a).param = \(bind(.text(param)))"] + conditions
-        return "\(r).rid IN (SELECT \(a).rid FROM \(table.rawValue) \(a) WHERE " + all.joined(separator: " AND ") + ")"
+        let paramBind = bind(.text(param))
+        switch membership {
+        case .list:
+            let all = ["\(a).param = \(paramBind)"] + conditions
+            return "\(r).rid IN (SELECT \(a).rid FROM \(table.rawValue) \(a) WHERE " + all.joined(separator: " AND ") + ")"
+        case .probe:
+            // By row id (the table's rid index), never a range over the value index.
+            let all = ["\(a).rid = \(r).rid", "\(dialect.unindexed("\(a).param")) = \(paramBind)"] + conditions
+            return "EXISTS (SELECT 1 FROM \(table.rawValue) \(a) WHERE " + all.joined(separator: " AND ") + dialect.probeFence + ")"
+        case .capture:
+            captured = DrivingRows(table: table, alias: a, param: param, paramBind: paramBind, conditions: conditions)
+            return ""
+        }
+    }
+
+    /// `body` with criteria written as lists: the inner sets of chains and `_has`, computed once.
+    mutating func listed<T>(_ body: (inout SQLSearchBuilder) -> T) -> T {
+        let outer = membership
+        membership = .list
+        defer { membership = outer }
+        return body(&self)
     }
 
     mutating func predicate(_ p: IndexPredicate, on r: String, type: String?) -> String {
@@ -134,20 +209,20 @@ public struct SQLSearchBuilder {
             let u = alias("u")
             return exists(.uri, u, of: r, param: param, [textCondition("\(u).uri", match, value)])
         case .chain(let param, let targetType, let filters):
+            if membership == .probe { return chainProbe(param: param, targetType: targetType, filters: filters, of: r) }
             let x = alias("x")
             let t = alias("r")
-            let paramBind = bind(.text(param))
             let typeBind = bind(.text(targetType))
-            let inner = conditions(type: targetType, filters: filters, on: t)
+            let inner = listed { $0.conditions(type: targetType, filters: filters, on: t) }
             // From the few targets that match to the references to them (the value index is keyed by
             // param and target id), never from every reference of the parameter.
-            return "\(r).rid IN (SELECT \(x).rid FROM idx_reference \(x) WHERE \(x).param = \(paramBind) AND \(x).target_type = \(typeBind)"
-                + " AND \(x).target_id IN (SELECT \(t).res_id FROM resource \(t) WHERE " + inner.joined(separator: " AND ") + "))"
+            let targets = "\(x).target_id IN (SELECT \(t).res_id FROM resource \(t) WHERE " + inner.joined(separator: " AND ") + ")"
+            return exists(.reference, x, of: r, param: param, ["\(x).target_type = \(typeBind)", targets])
         case .referencedBy(let sourceType, let param, let filters):
             let x = alias("x")
             let s = alias("r")
             let paramBind = bind(.text(param))
-            let inner = conditions(type: sourceType, filters: filters, on: s).joined(separator: " AND ")
+            let inner = listed { $0.conditions(type: sourceType, filters: filters, on: s) }.joined(separator: " AND ")
             let from = "FROM idx_reference \(x) JOIN resource \(s) ON \(s).rid = \(x).rid WHERE \(x).param = \(paramBind)"
             if let type {
                 // The searched type is known: an uncorrelated set of ids, computed once.
@@ -209,18 +284,22 @@ public struct SQLSearchBuilder {
     /// (search.html#prefix: "the range of the search value fully contains the range of the target value"
     /// for eq; ge and le are gt and lt or eq).
     mutating func rangeCondition(_ prefix: ComparisonPrefix, lowColumn: String, highColumn: String, low: Int64, high: Int64) -> String {
-        let lo = bind(.int(low))
-        let hi = bind(.int(high))
+        // Only the bounds a prefix compares with are bound: no placeholder is left unused.
         switch prefix {
-        case .eq: return "(\(lowColumn) >= \(lo) AND \(highColumn) <= \(hi))"
-        case .ne: return "(\(lowColumn) < \(lo) OR \(highColumn) > \(hi))"
-        case .gt: return "\(highColumn) > \(hi)"
-        case .lt: return "\(lowColumn) < \(lo)"
-        case .ge: return "(\(highColumn) > \(hi) OR (\(lowColumn) >= \(lo) AND \(highColumn) <= \(hi)))"
-        case .le: return "(\(lowColumn) < \(lo) OR (\(lowColumn) >= \(lo) AND \(highColumn) <= \(hi)))"
-        case .sa: return "\(lowColumn) > \(hi)"
-        case .eb: return "\(highColumn) < \(lo)"
-        case .ap: return "(\(highColumn) >= \(lo) AND \(lowColumn) <= \(hi))"
+        case .gt: return "\(highColumn) > \(bind(.int(high)))"
+        case .lt: return "\(lowColumn) < \(bind(.int(low)))"
+        case .sa: return "\(lowColumn) > \(bind(.int(high)))"
+        case .eb: return "\(highColumn) < \(bind(.int(low)))"
+        case .eq, .ne, .ge, .le, .ap:
+            let lo = bind(.int(low))
+            let hi = bind(.int(high))
+            switch prefix {
+            case .eq: return "(\(lowColumn) >= \(lo) AND \(highColumn) <= \(hi))"
+            case .ne: return "(\(lowColumn) < \(lo) OR \(highColumn) > \(hi))"
+            case .ge: return "(\(highColumn) > \(hi) OR (\(lowColumn) >= \(lo) AND \(highColumn) <= \(hi)))"
+            case .le: return "(\(lowColumn) < \(lo) OR (\(lowColumn) >= \(lo) AND \(highColumn) <= \(hi)))"
+            default: return "(\(highColumn) >= \(lo) AND \(lowColumn) <= \(hi))"  // ap
+            }
         }
     }
 
@@ -242,7 +321,7 @@ public struct SQLSearchBuilder {
     }
 
     public mutating func countStatement(_ q: StoreQuery) -> String {
-        "SELECT count(*) FROM resource r WHERE " + whereClause(q)
+        drivenCountStatement(q) ?? "SELECT count(*) FROM resource r WHERE " + whereClause(q)
     }
 
     /// Conditional-interaction lookup: the keys of at most `limit` matches.

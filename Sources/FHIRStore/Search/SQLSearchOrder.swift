@@ -10,6 +10,7 @@ extension SQLSearchBuilder {
     public mutating func pageStatement(_ q: StoreQuery) -> String {
         let backward = q.before != nil
         let cursor = q.before ?? q.after
+        if q.sort.isEmpty, let driven = drivenPageStatement(q) { return driven }
         if q.sort.isEmpty {
             var w = whereClause(q)
             if let cursor {
