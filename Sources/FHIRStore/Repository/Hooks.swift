@@ -50,10 +50,13 @@ public struct SearchParameterInfo: Sendable {
     public var code: String
     public var kind: Kind
     public var targets: [String]
-    public init(code: String, kind: Kind, targets: [String] = []) {
+    /// A composite's components, in order (search.html#composite); empty for other kinds.
+    public var components: [SearchParameterInfo] = []
+    public init(code: String, kind: Kind, targets: [String] = [], components: [SearchParameterInfo] = []) {
         self.code = code
         self.kind = kind
         self.targets = targets
+        self.components = components
     }
 }
 

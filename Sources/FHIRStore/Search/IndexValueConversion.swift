@@ -108,9 +108,23 @@ enum IndexValueConversion {
         if t == "Money" {
             rows.quantities.append(.init(param: param, value: value, system: "urn:iso:std:iso:4217", code: json["currency"]?.stringValue))
         } else {
-            rows.quantities.append(.init(param: param, value: value, system: json["system"]?.stringValue,
-                                         code: json["code"]?.stringValue ?? json["unit"]?.stringValue))
+            let system = json["system"]?.stringValue
+            let code = json["code"]?.stringValue
+            var row = SearchIndexRows.Quantity(param: param, value: value, system: system, code: code ?? json["unit"]?.stringValue)
+            if system == ucum, let code, let canonical = canonical(value, code) {
+                row.canonicalValue = canonical.value
+                row.canonicalCode = canonical.code
+            }
+            rows.quantities.append(row)
         }
+    }
+
+    static let ucum = "http://unitsofmeasure.org"
+
+    /// A value in UCUM unit `code` in base units, nil when the unit is unknown or special (search.html#quantity).
+    static func canonical(_ value: Double, _ code: String) -> (value: Double, code: String)? {
+        guard let unit = UCUMUnit(code), let v = unit.canonicalValue(of: value) else { return nil }
+        return (v, unit.canonicalCode)
     }
 
     /// `Type/id`, `Type/id/_history/v` or an absolute URL ending in one: the type and id.

@@ -87,6 +87,15 @@ extension SearchCompiler {
             guard let n = Self.numberRange(rest) else {
                 throw FHIRError.badRequest("'\(v)' is not a valid \(info.kind.rawValue) for \(p.name)", expression: [p.raw])
             }
+            if info.kind == .quantity, system == IndexValueConversion.ucum, let code {
+                // UCUM units compare across commensurable units, in base units (search.html#quantity).
+                guard let unit = UCUMUnit(code) else {
+                    throw FHIRError.badRequest("'\(code)' in \(p.name) is not a UCUM unit", expression: [p.raw])
+                }
+                if let v = unit.canonicalValue(of: n.value), let low = unit.canonicalValue(of: n.low), let high = unit.canonicalValue(of: n.high) {
+                    return .canonicalQuantity(param: info.code, prefix: prefix, value: v, low: low, high: high, code: unit.canonicalCode)
+                }
+            }
             if info.kind == .quantity {
                 return .quantity(param: info.code, prefix: prefix, value: n.value, low: n.low, high: n.high, system: system, code: code)
             }
@@ -156,18 +165,23 @@ extension SearchCompiler {
     }
 
     /// Composite values (search.html#composite): `token$quantity`, one part per component, all of which
-    /// the resource must match (`code-value-quantity=http://loinc.org|29463-7$gt70`).
-    func compositePredicates(_ components: [String], _ p: SearchParameterValue, _ values: [String]) throws -> [IndexPredicate] {
-        try values.map { v in
+    /// one focus element must match (`component-code-value-quantity=http://loinc.org|8480-6$gt100`).
+    func compositePredicates(_ info: SearchParameterInfo, _ p: SearchParameterValue, _ values: [String]) throws -> [IndexPredicate] {
+        guard p.modifier == nil else { throw unsupportedModifier(p) }
+        return try values.map { v in
             let parts = SearchRequest.split(v, on: "$")
-            guard parts.count == components.count else {
-                throw FHIRError.badRequest("\(p.name) takes \(components.count) values separated by '$', not '\(v)'", expression: [p.raw])
+            guard parts.count == info.components.count else {
+                throw FHIRError.badRequest("\(p.name) takes \(info.components.count) values separated by '$', not '\(v)'", expression: [p.raw])
             }
-            var all: [IndexPredicate] = []
-            for (code, part) in zip(components, parts) {
-                all += try predicates(for: SearchParameterValue(name: code, modifier: nil, value: part))
+            var components: [IndexPredicate] = []
+            for (i, (component, part)) in zip(info.components, parts).enumerated() {
+                var c = component
+                c.code = CompiledComposite.componentParam(info.code, i)
+                // Errors name the composite parameter; the part is one value (commas already split off).
+                let one = try valuePredicates(c, SearchParameterValue(name: p.name, modifier: nil, value: part), [part])
+                components += one
             }
-            return .and(all)
+            return .composite(param: info.code, components: components)
         }
     }
 
@@ -218,6 +232,6 @@ extension SearchCompiler {
 
     /// Whether `name` is something this type can be searched by.
     func knows(_ name: Substring) -> Bool {
-        ["_id", "_lastUpdated", "_has"].contains(name) || lookup(String(name)) != nil
+        ["_id", "_lastUpdated", "_has", "_text", "_content", "_list"].contains(name) || lookup(String(name)) != nil
     }
 }
