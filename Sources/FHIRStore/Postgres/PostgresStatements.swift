@@ -283,3 +283,25 @@ struct ReplaceIndexRowsStatement: PostgresPreparedStatement {
 
     func decodeRow(_ row: PostgresRow) throws {}
 }
+
+/// The row ids of the stored resources among the keys given as two parallel arrays (reindexing).
+struct ResourceRowIdsStatement: PostgresPreparedStatement {
+    static let sql = """
+        SELECT r.rid, r.res_type, r.res_id FROM resource r
+        JOIN unnest($1::text[], $2::text[]) AS k(t, i) ON r.res_type = k.t AND r.res_id = k.i
+        """
+    typealias Row = (rid: Int64, key: ResourceKey)
+    var keys: [ResourceKey]
+
+    func makeBindings() -> PostgresBindings {
+        var b = PostgresBindings(capacity: 2)
+        b.append(keys.map(\.type))
+        b.append(keys.map(\.id))
+        return b
+    }
+
+    func decodeRow(_ row: PostgresRow) throws -> Row {
+        let (rid, type, id) = try row.decode((Int64, String, String).self)
+        return (rid, ResourceKey(type: type, id: id))
+    }
+}

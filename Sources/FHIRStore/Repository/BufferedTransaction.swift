@@ -33,6 +33,11 @@ final class BufferedTransaction: StoreTransaction, @unchecked Sendable {
         for w in writes { try await put(w) }
     }
 
+    func replaceIndexes(_ replacements: [IndexReplacement]) async throws {
+        try await flush()
+        try await base.replaceIndexes(replacements)
+    }
+
     /// Sends the held writes; call before the body returns.
     func flush() async throws {
         guard !held.isEmpty else { return }

@@ -100,6 +100,7 @@ final class SQLiteTransaction: StoreTransaction, @unchecked Sendable {
     func matchingKeys(_ query: StoreQuery, limit: Int) async throws -> [ResourceKey] { try conn.matchingKeys(query, limit: limit) }
     func contentHash(type: String, id: String) async throws -> String? { try conn.contentHash(type: type, id: id) }
     func put(_ write: ResourceWrite) async throws { try conn.put(write) }
+    func replaceIndexes(_ replacements: [IndexReplacement]) async throws { try conn.replaceIndexes(replacements) }
 }
 
 /// Serializes all writes on the one writer connection and commits them in groups.

@@ -119,6 +119,16 @@ extension SQLiteConnection {
         try insertIndex(rid: rid, w.index)
     }
 
+    func replaceIndexes(_ replacements: [IndexReplacement]) throws {
+        for r in replacements {
+            var rid: Int64?
+            try query("SELECT rid FROM resource WHERE res_type = ?1 AND res_id = ?2", [.text(r.key.type), .text(r.key.id)]) { rid = $0.int(0) }
+            guard let rid else { continue }
+            for table in Schema.indexTables { try run("DELETE FROM \(table) WHERE rid = ?1", [.int(rid)]) }
+            try insertIndex(rid: rid, r.index)
+        }
+    }
+
     func insertIndex(rid: Int64, _ ix: SearchIndexRows) throws {
         let id = SQLValue.int(rid)
         func opt(_ s: String?) -> SQLValue { s.map { .text($0) } ?? .null }
