@@ -66,8 +66,12 @@ public protocol SearchParameterLookup: Sendable {
     func isResourceType(_ name: String) -> Bool
     /// The top-level elements of `type` marked as summary elements (for `_summary=true`).
     func summaryElements(of type: String) -> Set<String>?
+    /// The code systems and codes of a value set the server can expand (token `:in`, `:not-in`); nil
+    /// when it cannot.
+    func valueSet(_ url: String) -> (systems: [String], codes: [String])?
 }
 
 extension SearchParameterLookup {
     public func summaryElements(of type: String) -> Set<String>? { nil }
+    public func valueSet(_ url: String) -> (systems: [String], codes: [String])? { nil }
 }

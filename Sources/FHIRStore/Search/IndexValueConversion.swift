@@ -95,6 +95,10 @@ enum IndexValueConversion {
     static func references(_ json: JSON, _ t: String, _ param: String, _ rows: inout SearchIndexRows) {
         let ref: String?
         if t == "Reference" { ref = json["reference"]?.stringValue } else { ref = json.stringValue }
+        // `:identifier` searches a reference's logical identifier, with or without a literal reference.
+        if t == "Reference", let identifier = json["identifier"], let value = identifier["value"]?.stringValue {
+            rows.tokens.append(.init(param: param + ":identifier", system: identifier["system"]?.stringValue, code: value))
+        }
         guard let ref, !ref.hasPrefix("#") else { return }
         if let (type, id) = localReference(ref) {
             rows.references.append(.init(param: param, targetType: type, targetId: id, url: ref.contains("://") ? ref : nil))

@@ -1,4 +1,4 @@
-/// The SQL of composite parameters, UCUM-canonical quantities and `_text`/`_content`.
+/// The SQL of composite parameters, UCUM-canonical quantities, `_text`/`_content` and token `:in`.
 ///
 /// A composite's components are rows of their own tables under `code$i`, numbered by focus element
 /// (`grp`, see `CompiledComposite`): the components must match rows of one element, so the tables are
@@ -30,6 +30,14 @@ extension SQLSearchBuilder {
             let q = alias("q")
             guard let (_, _, c) = componentConditions(p, q) else { return "1 = 0" }
             return exists(.quantity, q, of: r, param: param, c)
+        case .tokenIn(let param, let systems, let codes):
+            let t = alias("t")
+            let codeList = codes.map { bind(.text($0)) }.joined(separator: ", ")
+            var c = ["\(t).code IN (\(codeList))"]
+            if !systems.isEmpty {
+                c.append("(\(t).system IN (" + systems.map { bind(.text($0)) }.joined(separator: ", ") + ") OR \(t).system IS NULL)")
+            }
+            return exists(.token, t, of: r, param: param, c)
         case .text(let param, let value):
             let x = alias("x")
             return "\(r).rid IN (SELECT \(x).rid FROM \(Schema.textTable) \(x) WHERE \(x).param = \(bind(.text(param)))"

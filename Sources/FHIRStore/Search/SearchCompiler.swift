@@ -170,6 +170,9 @@ struct SearchCompiler {
     func valuePredicates(_ info: SearchParameterInfo, _ p: SearchParameterValue, _ values: [String]) throws -> [IndexPredicate] {
         switch info.kind {
         case .token: return try tokenPredicates(info, p, values)
+        case .reference where p.modifier == "identifier":
+            // search.html#reference: Reference.identifier, indexed as tokens of `param:identifier`.
+            return values.map { tokenPredicate(info.code + ":identifier", $0) }
         case .reference: return try values.map { try referencePredicate(info, modifier: p.modifier, $0, raw: p.raw) }
         case .string: return try stringPredicates(info, p, values)
         case .date: return try datePredicates(info, p, values)

@@ -72,6 +72,12 @@ public final class SearchIndexExtractor: ResourceIndexing, SearchParameterLookup
 
     public func isResourceType(_ name: String) -> Bool { definitions.isConcreteResourceType(name) }
 
+    /// The enumerable R4 value sets the definitions carry (those of required bindings).
+    public func valueSet(_ url: String) -> (systems: [String], codes: [String])? {
+        guard let v = definitions.requiredBindingCodes(valueSet: url) else { return nil }
+        return (v.systems.sorted(), v.codes.sorted())
+    }
+
     public func summaryElements(of type: String) -> Set<String>? {
         guard let t = definitions.type(named: type) else { return nil }
         var names: Set<String> = []

@@ -9,6 +9,16 @@ extension SearchCompiler {
             return values.map { tokenPredicate(info.code, $0) }
         case "not":
             return [.not(IndexPredicate.any(values.map { tokenPredicate(info.code, $0) }))]
+        case "in", "not-in":
+            // search.html#modifiers: the code is (not) in the value set; only value sets the server can expand.
+            let sets = try values.map { v -> IndexPredicate in
+                let url = SearchRequest.unescape(v)
+                guard let set = parameters?.valueSet(url) else {
+                    throw FHIRError(status: 400, code: .notSupported, "value set '\(url)' of \(p.raw) cannot be expanded by this server", expression: [p.raw])
+                }
+                return .tokenIn(param: info.code, systems: set.systems, codes: set.codes)
+            }
+            return p.modifier == "in" ? sets : [.not(IndexPredicate.any(sets))]
         case "text":
             return values.map { .tokenText(param: info.code, value: IndexValueConversion.normalize(SearchRequest.unescape($0))) }
         case "of-type":

@@ -71,6 +71,8 @@ public indirect enum IndexPredicate: Sendable {
     case canonicalQuantity(param: String, prefix: ComparisonPrefix, value: Double, low: Double, high: Double, code: String)
     /// `_text` or `_content` (`param`): the normalized text contains `value`.
     case text(param: String, value: String)
+    /// A token whose code is one of `codes`, from one of `systems` or without a system (`:in` a value set).
+    case tokenIn(param: String, systems: [String], codes: [String])
     /// Resources in the compartment of one of these patients.
     case compartment([String])
 }
