@@ -144,7 +144,13 @@ enum IndexValueConversion {
     }
 
     /// Case- and accent-insensitive form (search.html#string); Chinese characters are unchanged.
+    /// ASCII text, most of what is indexed, only needs its capitals lowered, which is what the folding
+    /// does to it, without Foundation's cost.
     static func normalize(_ s: String) -> String {
-        s.folding(options: [.caseInsensitive, .diacriticInsensitive, .widthInsensitive], locale: nil)
+        if s.utf8.allSatisfy({ $0 < 0x80 }) {
+            guard s.utf8.contains(where: { $0 >= 0x41 && $0 <= 0x5A }) else { return s }
+            return String(decoding: s.utf8.map { $0 >= 0x41 && $0 <= 0x5A ? $0 + 0x20 : $0 }, as: UTF8.self)
+        }
+        return s.folding(options: [.caseInsensitive, .diacriticInsensitive, .widthInsensitive], locale: nil)
     }
 }

@@ -17,7 +17,7 @@ enum TextIndexing {
         collect(resource, into: &values)
         if !narrative.isEmpty { values.append(narrative) }
         if !values.isEmpty {
-            rows.append(.init(param: contentParam, content: IndexValueConversion.normalize(values.joined(separator: "\n"))))
+            rows.append(.init(param: contentParam, content: values.map(IndexValueConversion.normalize).joined(separator: "\n")))
         }
         return rows
     }
@@ -36,49 +36,53 @@ enum TextIndexing {
         }
     }
 
-    /// XHTML without its tags, with the common character references decoded and runs of white space
-    /// made one space.
+    /// XHTML without its tags, with the character references decoded and runs of white space made one
+    /// space. Works on the UTF-8 bytes: `<`, `>`, `&`, `;` and white space are ASCII and never part of a
+    /// multi-byte character.
     static func plainText(_ xhtml: String) -> String {
-        var out = ""
+        var out: [UInt8] = []
+        out.reserveCapacity(xhtml.utf8.count / 2)
         var inTag = false
-        var entity: String?
+        var entity: [UInt8]?
         var lastWasSpace = true
-        func emit(_ c: Character) {
-            if c.isWhitespace {
-                if !lastWasSpace { out.append(" ") }
+        func emit(_ b: UInt8) {
+            if b == 0x20 || b == 0x09 || b == 0x0A || b == 0x0D {
+                if !lastWasSpace { out.append(0x20) }
                 lastWasSpace = true
             } else {
-                out.append(c)
+                out.append(b)
                 lastWasSpace = false
             }
         }
-        for c in xhtml {
+        for b in xhtml.utf8 {
             if inTag {
-                if c == ">" {
+                if b == UInt8(ascii: ">") {
                     inTag = false
-                    emit(" ")
+                    emit(0x20)
                 }
             } else if var e = entity {
-                if c == ";" {
+                if b == UInt8(ascii: ";") {
                     entity = nil
-                    decode(e).forEach(emit)
+                    decode(String(decoding: e, as: UTF8.self)).utf8.forEach(emit)
                 } else if e.count > 10 {
                     entity = nil
-                    ("&" + e + String(c)).forEach(emit)
+                    emit(UInt8(ascii: "&"))
+                    e.forEach(emit)
+                    emit(b)
                 } else {
-                    e.append(c)
+                    e.append(b)
                     entity = e
                 }
-            } else if c == "<" {
+            } else if b == UInt8(ascii: "<") {
                 inTag = true
-            } else if c == "&" {
-                entity = ""
+            } else if b == UInt8(ascii: "&") {
+                entity = []
             } else {
-                emit(c)
+                emit(b)
             }
         }
-        while out.last == " " { out.removeLast() }
-        return out
+        while out.last == 0x20 { out.removeLast() }
+        return String(decoding: out, as: UTF8.self)
     }
 
     static func decode(_ entity: String) -> String {
