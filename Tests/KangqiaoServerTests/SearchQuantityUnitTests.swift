@@ -26,12 +26,7 @@ struct SearchQuantityUnitTests {
         ("Observation/bp", CompositeCorpus.bloodPressure("bp", systolic: 130, diastolic: 85)),
     ]
 
-    static func load(_ fhir: FHIRTestClient) async throws {
-        for (path, json) in corpus {
-            let r = try await fhir.put("/fhir/" + path, json)
-            #expect(r.status == 201, "PUT \(path): \(r.status) \(r.text)")
-        }
-    }
+    static func load(_ fhir: FHIRTestClient) async throws { try await fhir.putAll(corpus) }
 
     @Test("UCUM units compare canonically: 5.4 mg finds 5400 ug, g/L meets mg/dL, kg meets [lb_av] (search.html#quantity)", arguments: ServerBackendKind.allCases)
     func canonicalComparison(kind: ServerBackendKind) async throws {
@@ -73,7 +68,7 @@ struct SearchQuantityUnitTests {
             let r = try await fhir.search("/fhir/Observation?value-quantity=5|http://unitsofmeasure.org|furlongs")
             #expect(r.status == 400)
             #expect(r.isOperationOutcome)
-            #expect(r.json["issue"]?.arrayValue?.first?["expression"]?.arrayValue?.first?.stringValue == "value-quantity")
+            #expect(r.firstExpression == "value-quantity")
             #expect(try await fhir.search("/fhir/Observation?component-code-value-quantity=8480-6$5|http://unitsofmeasure.org|furlongs").status == 400)
         }
     }

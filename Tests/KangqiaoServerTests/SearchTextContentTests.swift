@@ -24,12 +24,7 @@ struct SearchTextContentTests {
         """#),
     ]
 
-    static func load(_ fhir: FHIRTestClient) async throws {
-        for (path, json) in corpus {
-            let r = try await fhir.put("/fhir/" + path, json)
-            #expect(r.status == 201, "PUT \(path): \(r.status) \(r.text)")
-        }
-    }
+    static func load(_ fhir: FHIRTestClient) async throws { try await fhir.putAll(corpus) }
 
     @Test("_text: contains in the narrative's text without its markup, case-insensitive, Chinese (search.html#text)", arguments: ServerBackendKind.allCases)
     func text(kind: ServerBackendKind) async throws {
