@@ -135,4 +135,31 @@ struct SearchExamplesCorpusTests {
             #expect(temperature.ids("include") == ["example"])  // f202's Patient/f201 is not in the corpus
         }
     }
+
+    @Test("search.html#has, #modifiers, #sort and paging: reverse chains, :missing, :not, sort keys with a stable tie-break, every page once", arguments: ServerBackendKind.allCases)
+    func reverseChainsModifiersSortPaging(kind: ServerBackendKind) async throws {
+        try await withFHIRServer(kind) { fhir, _ in
+            try await Self.load(fhir)
+            #expect(try await fhir.matches("/fhir/Patient?_has:Observation:subject:code=http://loinc.org|8310-5") == ["example"])
+            #expect(try await fhir.matches("/fhir/Patient?_has:Observation:patient:status=cancelled") == ["example", "f001"])
+            #expect(try await fhir.matches("/fhir/Patient?birthdate:missing=true") == ["ihe-pcd", "pat1"])
+            // :not includes the resources without any value.
+            #expect(try await fhir.matches("/fhir/Patient?gender:not=male") == ["animal", "ihe-pcd", "infant-mom", "infant-twin-1", "mom"])
+            // Descending sorts on a period's end, ascending on its start; equal keys keep the write order.
+            #expect(try await fhir.search("/fhir/Observation?subject=Patient/f001&_sort=-date").ids() == ["ekg", "f002", "f003", "f004", "f005", "unsat"])
+            #expect(try await fhir.search("/fhir/Observation?subject=Patient/f001&_sort=date").ids() == ["unsat", "f002", "f003", "f004", "f005", "ekg"])
+            var seen: [String] = []
+            var next: String? = "/fhir/Observation?patient=example&_count=10&_sort=_id"
+            var pages = 0
+            while let path = next, pages < 10 {
+                let page = try await fhir.get(path)
+                #expect(page.status == 200)
+                seen += page.ids()
+                next = page.link("next")
+                pages += 1
+            }
+            #expect(pages == 3)
+            #expect(seen == Self.ofPatientExample.sorted())
+        }
+    }
 }
