@@ -18,6 +18,10 @@ struct SearchTextContentTests {
         {"resourceType":"Condition","id":"t3","subject":{"reference":"Patient/t2"},"code":{"text":"Chronic DIABETES mellitus"},
          "note":[{"text":"复诊 in three months"}]}
         """#),
+        ("DocumentReference/doc", #"""
+        {"resourceType":"DocumentReference","id":"doc","status":"current",
+         "content":[{"attachment":{"contentType":"text/plain","data":"aGVsbG8=","title":"note.txt"}}]}
+        """#),
         ("List/l1", #"""
         {"resourceType":"List","id":"l1","status":"current","mode":"working","title":"Clinic list",
          "entry":[{"item":{"reference":"Patient/t1"}},{"item":{"reference":"Condition/t3"}}]}
@@ -54,6 +58,9 @@ struct SearchTextContentTests {
             #expect(try await fhir.matches("/fhir?_content=diabetes") == ["t1", "t3"])
             #expect(try await fhir.matches("/fhir/Patient?_content=diabetes&_content=wei") == ["t1"])
             #expect(try await fhir.matches("/fhir/Patient?_content=nothing-like-this") == [])
+            // Base64 data is not text: "aGVsbG8=" is the attachment's bytes, "note.txt" its title.
+            #expect(try await fhir.matches("/fhir/DocumentReference?_content=agvsbg8") == [])
+            #expect(try await fhir.matches("/fhir/DocumentReference?_content=note.txt") == ["doc"])
         }
     }
 

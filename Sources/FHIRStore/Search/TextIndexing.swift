@@ -22,7 +22,12 @@ enum TextIndexing {
         return rows
     }
 
-    /// The string values of `json` and its descendants; the narrative's XHTML is left to `plainText`.
+    /// Elements that hold no text to search: the narrative's XHTML (read through `plainText`), and the
+    /// base64 or sample data of `Attachment.data`, `Binary.data`, `Signature.data` and `SampledData.data`,
+    /// which can be megabytes long.
+    static let skipped: Set<String> = ["div", "resourceType", "data"]
+
+    /// The string values of `json` and its descendants, less the `skipped` elements.
     static func collect(_ json: JSON, into values: inout [String]) {
         switch json {
         case .string(let s):
@@ -30,7 +35,7 @@ enum TextIndexing {
         case .array(let items):
             for item in items { collect(item, into: &values) }
         case .object(let object):
-            for (key, value) in object where key != "div" && key != "resourceType" { collect(value, into: &values) }
+            for (key, value) in object where !skipped.contains(key) { collect(value, into: &values) }
         default:
             break
         }
