@@ -24,6 +24,8 @@ struct SchemaUpgradeReindexTests {
             "CREATE TABLE schema_version (version INTEGER NOT NULL)",
             "INSERT INTO schema_version (version) VALUES (1)",
             "INSERT INTO resource (res_type, res_id, version_id, last_updated, deleted, content_hash, json) VALUES ('Observation', 'bp', 1, 1700000000000, 0, 'h', \(json))",
+            // One of the index rows version 1 wrote for it.
+            "INSERT INTO idx_quantity (rid, param, value, system, code) SELECT rid, 'component-value-quantity', 120, 'http://unitsofmeasure.org', 'mm[Hg]' FROM resource",
         ]
     }
 
@@ -37,6 +39,9 @@ struct SchemaUpgradeReindexTests {
         try await backend.migrate()
         // Migrated but not reindexed: the rows schema 2 adds are not there yet.
         #expect(try await search(backend, "component-code-value-quantity", "8462-4$120").isEmpty)
+        // A UCUM search still finds the old quantity row in its own unit, not yet in others.
+        #expect(try await search(backend, "component-value-quantity", "120|http://unitsofmeasure.org|mm[Hg]") == ["bp"])
+        #expect(try await search(backend, "component-value-quantity", "16|http://unitsofmeasure.org|kPa").isEmpty)
         let repository = FHIRRepository(backend: backend, indexer: SearchIndexExtractor.shared, parameters: SearchIndexExtractor.shared)
         #expect(try await repository.reindex(batchSize: 1) == 1)
         #expect(try await search(backend, "component-code-value-quantity", "8462-4$120") == ["bp"])

@@ -52,6 +52,9 @@ public struct SearchParameterInfo: Sendable {
     public var targets: [String]
     /// A composite's components, in order (search.html#composite); empty for other kinds.
     public var components: [SearchParameterInfo] = []
+    /// The composite's focus is the resource itself: its components are matched by the components' own
+    /// parameters on the same resource, not by rows of the composite.
+    public var componentsOnResource = false
     public init(code: String, kind: Kind, targets: [String] = [], components: [SearchParameterInfo] = []) {
         self.code = code
         self.kind = kind

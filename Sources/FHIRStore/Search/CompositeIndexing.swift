@@ -11,6 +11,9 @@ struct CompiledComposite: Sendable {
     let code: String
     let focus: FHIRPathExpression
     let components: [Component]
+    /// The focus is the resource itself (Observation `code-value-quantity`): its components are the
+    /// resource's own parameters, whose rows already answer it, so it writes no rows of its own.
+    let onResource: Bool
 
     /// The index parameter name of component `i`: the composite's code and the component's position,
     /// so two components of the same table (`code-value-concept`: token and token) stay apart.
@@ -36,7 +39,7 @@ struct CompiledComposite: Sendable {
                     components.append(Component(type: definition.type, expression: try compiled(erratum(p.id, c) ?? c.expression)))
                 }
                 guard components.count == p.components.count else { continue }
-                result.append(CompiledComposite(code: p.code, focus: try compiled(focus), components: components))
+                result.append(CompiledComposite(code: p.code, focus: try compiled(focus), components: components, onResource: focus == type))
             } catch {
                 failed.append((p.code, type, "\(error)"))
             }
@@ -61,13 +64,13 @@ struct CompiledComposite: Sendable {
 }
 
 extension SearchIndexExtractor {
-    /// The rows of every composite of `type` (search.html#composite): for each focus element whose every
-    /// component has a value, the components' rows under `code$i`, sharing one group number per
+    /// The rows of the composites of `type` whose focus is an element (search.html#composite): for each
+    /// focus element whose every component has a value, the components' rows under `code$i`, sharing one group number per
     /// element, so that a search matches components of the same element only.
     func compositeRows(for resource: JSON, composites: [CompiledComposite], into rows: inout SearchIndexRows) {
         var group = 0
         let root = FHIRPathValue.resource(resource)
-        for c in composites {
+        for c in composites where !c.onResource {
             guard let foci = try? c.focus.evaluate(on: resource, model: definitions, options: Self.options) else { continue }
             for focus in foci {
                 var element = SearchIndexRows()

@@ -157,6 +157,11 @@ struct SearchCompiler {
         }
         if p.modifier == "missing" {
             guard p.value == "true" || p.value == "false" else { throw FHIRError.badRequest(":missing takes true or false", expression: [p.raw]) }
+            if info.kind == .composite, info.componentsOnResource {
+                // Present when the resource has a value for every component.
+                let present = IndexPredicate.and(info.components.map { .missing(param: $0.code, table: Self.table(for: $0.kind), missing: false) })
+                return [p.value == "true" ? .not(present) : present]
+            }
             if info.kind == .composite, let first = info.components.first {
                 // A focus element is indexed only when every component has a value: the first stands for all.
                 return [.missing(param: CompiledComposite.componentParam(info.code, 0), table: Self.table(for: first.kind), missing: p.value == "true")]

@@ -64,8 +64,9 @@ public final class SearchIndexExtractor: ResourceIndexing, SearchParameterLookup
         var info = SearchParameterInfo(code: p.code, kind: kind, targets: p.targets)
         if p.type == .composite {
             // Answered only when indexed: every component is a parameter of the type.
-            guard composites[type]?.contains(where: { $0.code == p.code }) == true else { return nil }
+            guard let composite = composites[type]?.first(where: { $0.code == p.code }) else { return nil }
             info.components = p.components.compactMap { c in parameter(type: type, code: c.code) }
+            info.componentsOnResource = composite.onResource
         }
         return info
     }

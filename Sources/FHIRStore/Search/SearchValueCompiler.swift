@@ -103,7 +103,12 @@ extension SearchCompiler {
                     throw FHIRError.badRequest("'\(code)' in \(p.name) is not a UCUM unit", expression: [p.raw])
                 }
                 if let v = unit.canonicalValue(of: n.value), let low = unit.canonicalValue(of: n.low), let high = unit.canonicalValue(of: n.high) {
-                    return .canonicalQuantity(param: info.code, prefix: prefix, value: v, low: low, high: high, code: unit.canonicalCode)
+                    // Quantity rows written before schema 2 have no canonical value until reindexed: they
+                    // still match in the unit as written.
+                    return .or([
+                        .canonicalQuantity(param: info.code, prefix: prefix, value: v, low: low, high: high, code: unit.canonicalCode),
+                        .quantity(param: info.code, prefix: prefix, value: n.value, low: n.low, high: n.high, system: system, code: code),
+                    ])
                 }
             }
             if info.kind == .quantity {
@@ -186,13 +191,21 @@ extension SearchCompiler {
             var components: [IndexPredicate] = []
             for (i, (component, part)) in zip(info.components, parts).enumerated() {
                 var c = component
-                c.code = CompiledComposite.componentParam(info.code, i)
+                if !info.componentsOnResource { c.code = CompiledComposite.componentParam(info.code, i) }
                 // Errors name the composite parameter; the part is one value (commas already split off).
                 let one = try valuePredicates(c, SearchParameterValue(name: p.name, modifier: nil, value: part), [part])
-                components += one
+                components += one.map(Self.canonicalOnly)
             }
-            return .composite(param: info.code, components: components)
+            return info.componentsOnResource ? .and(components) : .composite(param: info.code, components: components)
         }
+    }
+
+    /// A composite's rows were all written with canonical quantities (schema 2): the as-written
+    /// alternative kept for older quantity rows is not needed among its components.
+    static func canonicalOnly(_ p: IndexPredicate) -> IndexPredicate {
+        guard case .or(let alternatives) = p else { return p }
+        for a in alternatives { if case .canonicalQuantity = a { return a } }
+        return p
     }
 
     /// Chaining (search.html#chaining): `subject:Patient.name=张`, `patient.birthdate=ge2000`,
