@@ -73,7 +73,8 @@ struct SearchCompositeTests {
             #expect(try await fhir.matches("/fhir/Observation?component-code-value-quantity:missing=false") == ["bp1", "bp2"])
             #expect(try await fhir.matches("/fhir/Observation?component-code-value-quantity:missing=true") == ["c1", "d1", "s1", "smoke", "w1"])
             #expect(try await fhir.matches("/fhir/Observation?code-value-quantity:missing=false") == ["w1"])
-            for bad in ["component-code-value-quantity=8480-6", "component-code-value-quantity=8480-6$1$2", "characteristic-value=smoker"] {
+            for bad in ["component-code-value-quantity=8480-6", "component-code-value-quantity=8480-6$1$2", "component-code-value-quantity=8480-6$heavy",
+                        "component-code-value-quantity=8480-6$1|http://unitsofmeasure.org|furlong", "characteristic-value=smoker"] {
                 let type = bad.hasPrefix("characteristic") ? "Group" : "Observation"
                 let r = try await fhir.search("/fhir/\(type)?\(bad)")
                 #expect(r.status == 400, "\(bad): \(r.status)")
