@@ -9,16 +9,16 @@ enum TextIndexing {
 
     static func rows(for resource: JSON) -> [SearchIndexRows.Text] {
         var rows: [SearchIndexRows.Text] = []
-        let narrative = resource["text"]?["div"]?.stringValue.map(plainText) ?? ""
-        if !narrative.isEmpty {
-            rows.append(.init(param: narrativeParam, content: IndexValueConversion.normalize(narrative)))
+        var content: [UInt8] = []
+        collect(resource, into: &content)
+        if let div = resource["text"]?["div"]?.stringValue {
+            let narrative = IndexValueConversion.normalize(plainText(div))
+            if !narrative.isEmpty {
+                rows.append(.init(param: narrativeParam, content: narrative))
+                append(narrative, normalized: true, to: &content)
+            }
         }
-        var values: [String] = []
-        collect(resource, into: &values)
-        if !narrative.isEmpty { values.append(narrative) }
-        if !values.isEmpty {
-            rows.append(.init(param: contentParam, content: values.map(IndexValueConversion.normalize).joined(separator: "\n")))
-        }
+        if !content.isEmpty { rows.append(.init(param: contentParam, content: String(decoding: content, as: UTF8.self))) }
         return rows
     }
 
@@ -27,18 +27,29 @@ enum TextIndexing {
     /// which can be megabytes long.
     static let skipped: Set<String> = ["div", "resourceType", "data"]
 
-    /// The string values of `json` and its descendants, less the `skipped` elements.
-    static func collect(_ json: JSON, into values: inout [String]) {
+    /// Appends the normalized string values of `json` and its descendants, less the `skipped` elements,
+    /// one a line.
+    static func collect(_ json: JSON, into content: inout [UInt8]) {
         switch json {
         case .string(let s):
-            values.append(s)
+            append(s, normalized: false, to: &content)
         case .array(let items):
-            for item in items { collect(item, into: &values) }
+            for item in items { collect(item, into: &content) }
         case .object(let object):
-            for (key, value) in object where !skipped.contains(key) { collect(value, into: &values) }
+            for (key, value) in object where !skipped.contains(key) { collect(value, into: &content) }
         default:
             break
         }
+    }
+
+    /// Appends a line; ASCII is lowered byte by byte (what `IndexValueConversion.normalize` does to it).
+    static func append(_ s: String, normalized: Bool, to content: inout [UInt8]) {
+        if !content.isEmpty { content.append(0x0A) }
+        if !normalized, s.utf8.contains(where: { $0 >= 0x80 }) {
+            content.append(contentsOf: IndexValueConversion.normalize(s).utf8)
+            return
+        }
+        for b in s.utf8 { content.append(!normalized && b >= 0x41 && b <= 0x5A ? b + 0x20 : b) }
     }
 
     /// XHTML without its tags, with the character references decoded and runs of white space made one
