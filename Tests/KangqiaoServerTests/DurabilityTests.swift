@@ -1,4 +1,5 @@
 import FHIRCore
+@testable import FHIRStore
 import Foundation
 import Testing
 
@@ -123,6 +124,12 @@ struct DurabilityTests {
             if ProcessInfo.processInfo.environment["CI"] == "true" { Issue.record("CI=true but KANGQIAO_TEST_POSTGRES_URL is not set") }
             return
         }
-        try await Self.run(database: url)
+        // A schema of its own: the database is shared with other test runs, possibly of other schema versions.
+        let schema = "kq_durable_" + String(UInt64.random(in: 0...UInt64.max), radix: 36)
+        try await Self.run(database: url + (url.contains("?") ? "&" : "?") + "schema=" + schema)
+        if let backend = try? await PostgresBackend.connect(url: url, poolSize: 1, schema: schema) {
+            try? await backend.dropSchema()
+            await backend.close()
+        }
     }
 }
