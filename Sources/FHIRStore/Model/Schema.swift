@@ -86,7 +86,7 @@ enum Schema {
             "ALTER TABLE idx_quantity ADD COLUMN canon_value DOUBLE PRECISION",
             "ALTER TABLE idx_quantity ADD COLUMN canon_code TEXT",
             "CREATE INDEX idx_quantity_canon ON idx_quantity (param, canon_code, canon_value, rid)",
-            "CREATE TABLE idx_text (rid \(big) NOT NULL, param TEXT NOT NULL, content TEXT NOT NULL)",
+            "CREATE TABLE idx_text (rid \(big) NOT NULL, narrative TEXT, content TEXT NOT NULL)",
             "CREATE INDEX idx_text_rid ON idx_text (rid)",
         ]
         return [(1, v1), (2, v2)]

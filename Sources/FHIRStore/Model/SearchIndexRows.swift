@@ -96,12 +96,13 @@ public struct SearchIndexRows: Sendable, Equatable {
         }
     }
 
-    /// Text searched by `_text` (the narrative) and `_content` (every text value), already normalized.
+    /// The text `_text` (the narrative's) and `_content` (all of it, the narrative's included) search,
+    /// normalized: one row per resource.
     public struct Text: Sendable, Equatable {
-        public var param: String
+        public var narrative: String?
         public var content: String
-        public init(param: String, content: String) {
-            self.param = param
+        public init(narrative: String?, content: String) {
+            self.narrative = narrative
             self.content = content
         }
     }
@@ -113,12 +114,12 @@ public struct SearchIndexRows: Sendable, Equatable {
     public var numbers: [Number] = []
     public var quantities: [Quantity] = []
     public var uris: [URI] = []
-    public var texts: [Text] = []
+    public var text: Text?
 
     public init() {}
 
     public var isEmpty: Bool {
         tokens.isEmpty && strings.isEmpty && dates.isEmpty && references.isEmpty && numbers.isEmpty
-            && quantities.isEmpty && uris.isEmpty && texts.isEmpty
+            && quantities.isEmpty && uris.isEmpty && text == nil
     }
 }

@@ -207,7 +207,7 @@ struct ReplaceIndexRowsStatement: PostgresPreparedStatement {
             SELECT r, p, v, s, c, NULLIF(g, 0), NULLIF(cv, 'NaN'::float8), cc
             FROM unnest($23::int8[], $24::text[], $25::float8[], $26::text[], $27::text[], $36::int8[], $37::float8[], $38::text[])
                 AS u(r, p, v, s, c, g, cv, cc)),
-        i7 AS (INSERT INTO idx_text (rid, param, content) SELECT * FROM unnest($39::int8[], $40::text[], $41::text[]))
+        i7 AS (INSERT INTO idx_text (rid, narrative, content) SELECT * FROM unnest($39::int8[], $40::text[], $41::text[]))
         INSERT INTO idx_uri (rid, param, uri) SELECT * FROM unnest($28::int8[], $29::text[], $30::text[])
         """
     typealias Row = ()
@@ -221,7 +221,7 @@ struct ReplaceIndexRowsStatement: PostgresPreparedStatement {
     var quantity = (rid: [Int64](), param: [String](), value: [Double](), system: [String?](), code: [String?](), grp: [Int64](),
                     canonicalValue: [Double](), canonicalCode: [String?]())
     var uri = (rid: [Int64](), param: [String](), uri: [String]())
-    var text = (rid: [Int64](), param: [String](), content: [String]())
+    var text = (rid: [Int64](), narrative: [String?](), content: [String]())
 
     /// Whether running the statement would change anything.
     var isEmpty: Bool {
@@ -257,8 +257,8 @@ struct ReplaceIndexRowsStatement: PostgresPreparedStatement {
         for u in ix.uris {
             uri.rid.append(rid); uri.param.append(u.param); uri.uri.append(u.uri)
         }
-        for t in ix.texts {
-            text.rid.append(rid); text.param.append(t.param); text.content.append(t.content)
+        if let t = ix.text {
+            text.rid.append(rid); text.narrative.append(t.narrative); text.content.append(t.content)
         }
     }
 
@@ -277,7 +277,7 @@ struct ReplaceIndexRowsStatement: PostgresPreparedStatement {
         b.append(uri.rid); b.append(uri.param); b.append(uri.uri)
         b.append(token.grp); b.append(string.grp); b.append(date.grp); b.append(reference.grp); b.append(number.grp)
         b.append(quantity.grp); b.append(quantity.canonicalValue); b.append(NullableTextArray(quantity.canonicalCode))
-        b.append(text.rid); b.append(text.param); b.append(text.content)
+        b.append(text.rid); b.append(NullableTextArray(text.narrative)); b.append(text.content)
         return b
     }
 

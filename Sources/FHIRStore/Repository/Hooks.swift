@@ -55,6 +55,9 @@ public struct SearchParameterInfo: Sendable {
     /// The composite's focus is the resource itself: its components are matched by the components' own
     /// parameters on the same resource, not by rows of the composite.
     public var componentsOnResource = false
+    /// The composites this one is the union of (`combo-code-value-quantity` is `code-value-quantity` or
+    /// `component-code-value-quantity`): a value matches when it matches either.
+    public var unionOf: [SearchParameterInfo] = []
     public init(code: String, kind: Kind, targets: [String] = [], components: [SearchParameterInfo] = []) {
         self.code = code
         self.kind = kind

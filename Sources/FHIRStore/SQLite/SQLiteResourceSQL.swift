@@ -149,7 +149,7 @@ extension SQLiteConnection {
              opt($0.canonicalCode), grp($0.grp)]
         }
         try insertRows("idx_uri", "rid, param, uri, grp", ix.uris) { [id, .text($0.param), .text($0.uri), grp($0.grp)] }
-        try insertRows(Schema.textTable, "rid, param, content", ix.texts) { [id, .text($0.param), .text($0.content)] }
+        if let t = ix.text { try insertRows(Schema.textTable, "rid, narrative, content", [t]) { [id, opt($0.narrative), .text($0.content)] } }
     }
 
     /// Inserts rows with multi-row INSERT statements (up to 32 rows each): one step instead of one per row.

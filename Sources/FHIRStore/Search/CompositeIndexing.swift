@@ -14,6 +14,15 @@ struct CompiledComposite: Sendable {
     /// The focus is the resource itself (Observation `code-value-quantity`): its components are the
     /// resource's own parameters, whose rows already answer it, so it writes no rows of its own.
     let onResource: Bool
+    let focusSource: String
+    let componentSources: [String]
+    /// The composites whose union this one is (`combo-code-value-quantity`, focus `Observation |
+    /// Observation.component`, is `code-value-quantity` or `component-code-value-quantity`): it is
+    /// answered by their rows and writes none of its own.
+    var unionOf: [String] = []
+
+    /// Whether the composite writes rows of its own.
+    var hasRows: Bool { !onResource && unionOf.isEmpty }
 
     /// The index parameter name of component `i`: the composite's code and the component's position,
     /// so two components of the same table (`code-value-concept`: token and token) stay apart.
@@ -39,12 +48,31 @@ struct CompiledComposite: Sendable {
                     components.append(Component(type: definition.type, expression: try compiled(erratum(p.id, c) ?? c.expression)))
                 }
                 guard components.count == p.components.count else { continue }
-                result.append(CompiledComposite(code: p.code, focus: try compiled(focus), components: components, onResource: focus == type))
+                result.append(CompiledComposite(
+                    code: p.code, focus: try compiled(focus), components: components, onResource: focus == type, focusSource: focus,
+                    componentSources: p.components.map { erratum(p.id, $0) ?? $0.expression }))
             } catch {
                 failed.append((p.code, type, "\(error)"))
             }
         }
+        for i in result.indices {
+            result[i].unionOf = union(result[i], of: result)
+        }
         return result
+    }
+
+    /// The codes of the composites whose foci are the branches of `c`'s focus (`A | B`) and whose
+    /// components are `c`'s, when every branch has one; empty otherwise.
+    static func union(_ c: CompiledComposite, of all: [CompiledComposite]) -> [String] {
+        guard !c.focusSource.contains("(") else { return [] }
+        let branches = c.focusSource.split(separator: "|").map { $0.trimmingCharacters(in: .whitespaces) }
+        guard branches.count > 1 else { return [] }
+        var codes: [String] = []
+        for branch in branches {
+            guard let part = all.first(where: { $0.focusSource == branch && $0.componentSources == c.componentSources }) else { return [] }
+            codes.append(part.code)
+        }
+        return codes
     }
 
     /// Component expressions R4 gets wrong. DocumentReference `relationship` gives each component the
@@ -70,7 +98,7 @@ extension SearchIndexExtractor {
     func compositeRows(for resource: JSON, composites: [CompiledComposite], into rows: inout SearchIndexRows) {
         var group = 0
         let root = FHIRPathValue.resource(resource)
-        for c in composites where !c.onResource {
+        for c in composites where c.hasRows {
             guard let foci = try? c.focus.evaluate(on: resource, model: definitions, options: Self.options) else { continue }
             for focus in foci {
                 var element = SearchIndexRows()
@@ -104,7 +132,7 @@ extension SearchIndexRows {
         numbers += other.numbers
         quantities += other.quantities
         uris += other.uris
-        texts += other.texts
+        if let t = other.text { text = t }
     }
 
     /// Marks every row as a component of focus element `grp`.

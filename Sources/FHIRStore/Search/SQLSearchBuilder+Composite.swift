@@ -40,8 +40,8 @@ extension SQLSearchBuilder {
             return exists(.token, t, of: r, param: param, c)
         case .text(let param, let value):
             let x = alias("x")
-            return "\(r).rid IN (SELECT \(x).rid FROM \(Schema.textTable) \(x) WHERE \(x).param = \(bind(.text(param)))"
-                + " AND \(textCondition("\(x).content", .contains, value)))"
+            let column = param == "_text" ? "narrative" : "content"
+            return "\(r).rid IN (SELECT \(x).rid FROM \(Schema.textTable) \(x) WHERE \(textCondition("\(x).\(column)", .contains, value)))"
         default:
             return "1 = 0"
         }

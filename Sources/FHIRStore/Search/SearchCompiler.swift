@@ -157,18 +157,26 @@ struct SearchCompiler {
         }
         if p.modifier == "missing" {
             guard p.value == "true" || p.value == "false" else { throw FHIRError.badRequest(":missing takes true or false", expression: [p.raw]) }
-            if info.kind == .composite, info.componentsOnResource {
-                // Present when the resource has a value for every component.
-                let present = IndexPredicate.and(info.components.map { .missing(param: $0.code, table: Self.table(for: $0.kind), missing: false) })
+            if info.kind == .composite, let present = compositePresent(info) {
                 return [p.value == "true" ? .not(present) : present]
-            }
-            if info.kind == .composite, let first = info.components.first {
-                // A focus element is indexed only when every component has a value: the first stands for all.
-                return [.missing(param: CompiledComposite.componentParam(info.code, 0), table: Self.table(for: first.kind), missing: p.value == "true")]
             }
             return [.missing(param: info.code, table: Self.table(for: info.kind), missing: p.value == "true")]
         }
         return try valuePredicates(info, p, values)
+    }
+
+    /// Resources with a value for composite `info`: for a focus element, a value of every component.
+    func compositePresent(_ info: SearchParameterInfo) -> IndexPredicate? {
+        if !info.unionOf.isEmpty {
+            let parts = info.unionOf.compactMap(compositePresent)
+            return parts.count == info.unionOf.count ? .any(parts) : nil
+        }
+        if info.componentsOnResource {
+            return .and(info.components.map { .missing(param: $0.code, table: Self.table(for: $0.kind), missing: false) })
+        }
+        // A focus element is indexed only when every component has a value: the first stands for all.
+        guard let first = info.components.first else { return nil }
+        return .missing(param: CompiledComposite.componentParam(info.code, 0), table: Self.table(for: first.kind), missing: false)
     }
 
     /// The predicates of `values` (already split at commas) of parameter `info`, by its type.

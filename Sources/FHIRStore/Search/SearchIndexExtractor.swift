@@ -67,6 +67,7 @@ public final class SearchIndexExtractor: ResourceIndexing, SearchParameterLookup
             guard let composite = composites[type]?.first(where: { $0.code == p.code }) else { return nil }
             info.components = p.components.compactMap { c in parameter(type: type, code: c.code) }
             info.componentsOnResource = composite.onResource
+            info.unionOf = composite.unionOf.compactMap { parameter(type: type, code: $0) }
         }
         return info
     }
@@ -107,7 +108,7 @@ public final class SearchIndexExtractor: ResourceIndexing, SearchParameterLookup
         }
         if only == nil {
             compositeRows(for: resource, composites: composites[type] ?? [], into: &rows)
-            rows.texts = TextIndexing.rows(for: resource)
+            rows.text = TextIndexing.row(for: resource)
         }
         rows.deduplicate()
         return rows

@@ -183,6 +183,9 @@ extension SearchCompiler {
     /// one focus element must match (`component-code-value-quantity=http://loinc.org|8480-6$gt100`).
     func compositePredicates(_ info: SearchParameterInfo, _ p: SearchParameterValue, _ values: [String]) throws -> [IndexPredicate] {
         guard p.modifier == nil else { throw unsupportedModifier(p) }
+        if !info.unionOf.isEmpty {
+            return try values.map { v in IndexPredicate.any(try info.unionOf.flatMap { try compositePredicates($0, p, [v]) }) }
+        }
         return try values.map { v in
             let parts = SearchRequest.split(v, on: "$")
             guard parts.count == info.components.count else {

@@ -4,30 +4,32 @@ import FHIRCore
 /// accent-insensitive contains: `_text` the narrative's text (the div without its markup), `_content`
 /// every text value of the resource, the narrative's text included.
 enum TextIndexing {
-    static let narrativeParam = "_text"
-    static let contentParam = "_content"
-
-    static func rows(for resource: JSON) -> [SearchIndexRows.Text] {
-        var rows: [SearchIndexRows.Text] = []
+    /// The resource's text row, nil when it has no text at all.
+    static func row(for resource: JSON) -> SearchIndexRows.Text? {
         var content: [UInt8] = []
         collect(resource, into: &content)
+        var narrative: String?
         if let div = resource["text"]?["div"]?.stringValue {
-            let narrative = IndexValueConversion.normalize(plainText(div))
-            if !narrative.isEmpty {
-                rows.append(.init(param: narrativeParam, content: narrative))
-                append(narrative, normalized: true, to: &content)
+            let text = IndexValueConversion.normalize(plainText(div))
+            if !text.isEmpty {
+                narrative = text
+                append(text, normalized: true, to: &content)
             }
         }
-        if !content.isEmpty { rows.append(.init(param: contentParam, content: String(decoding: content, as: UTF8.self))) }
-        return rows
+        return content.isEmpty ? nil : .init(narrative: narrative, content: String(decoding: content, as: UTF8.self))
     }
 
     /// Elements that hold no text to search: the narrative's XHTML (read through `plainText`), and the
     /// base64 or sample data of `Attachment.data`, `Binary.data`, `Signature.data` and `SampledData.data`,
     /// which can be megabytes long.
-    static let skipped: Set<String> = ["div", "resourceType", "data"]
+    static func isSkipped(_ key: String) -> Bool {
+        switch key {
+        case "div", "data", "resourceType": return true
+        default: return false
+        }
+    }
 
-    /// Appends the normalized string values of `json` and its descendants, less the `skipped` elements,
+    /// Appends the normalized string values of `json` and its descendants, less the skipped elements (`isSkipped`),
     /// one a line.
     static func collect(_ json: JSON, into content: inout [UInt8]) {
         switch json {
@@ -36,20 +38,29 @@ enum TextIndexing {
         case .array(let items):
             for item in items { collect(item, into: &content) }
         case .object(let object):
-            for (key, value) in object where !skipped.contains(key) { collect(value, into: &content) }
+            for (key, value) in object where !isSkipped(key) { collect(value, into: &content) }
         default:
             break
         }
     }
 
-    /// Appends a line; ASCII is lowered byte by byte (what `IndexValueConversion.normalize` does to it).
+    /// Appends a line; ASCII is lowered byte by byte (what `IndexValueConversion.normalize` does to it),
+    /// other text goes through `normalize`.
     static func append(_ s: String, normalized: Bool, to content: inout [UInt8]) {
         if !content.isEmpty { content.append(0x0A) }
-        if !normalized, s.utf8.contains(where: { $0 >= 0x80 }) {
-            content.append(contentsOf: IndexValueConversion.normalize(s).utf8)
+        if normalized {
+            content.append(contentsOf: s.utf8)
             return
         }
-        for b in s.utf8 { content.append(!normalized && b >= 0x41 && b <= 0x5A ? b + 0x20 : b) }
+        let start = content.count
+        for b in s.utf8 {
+            if b >= 0x80 {
+                content.removeSubrange(start...)
+                content.append(contentsOf: IndexValueConversion.normalize(s).utf8)
+                return
+            }
+            content.append(b >= 0x41 && b <= 0x5A ? b + 0x20 : b)
+        }
     }
 
     /// XHTML without its tags, with the character references decoded and runs of white space made one
