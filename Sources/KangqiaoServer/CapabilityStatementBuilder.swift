@@ -7,6 +7,10 @@ public struct CapabilityStatementBuilder: Sendable {
     public var resources: [(type: String, searchParameters: [(code: String, type: String)])]
     public var software: String
     public var version: String
+    /// Per type, the `_include` values the server answers (`searchInclude`).
+    public var searchIncludes: [String: [String]] = [:]
+    /// Per type, the `_revinclude` values the server answers (`searchRevInclude`).
+    public var searchRevIncludes: [String: [String]] = [:]
 
     public init(resources: [(type: String, searchParameters: [(code: String, type: String)])], software: String = "Kangqiao", version: String = "0.1.0") {
         self.resources = resources
@@ -31,6 +35,8 @@ public struct CapabilityStatementBuilder: Sendable {
             if !r.searchParameters.isEmpty {
                 o["searchParam"] = .array(r.searchParameters.map { ["name": .string($0.code), "type": .string($0.type)] })
             }
+            if let includes = searchIncludes[r.type], !includes.isEmpty { o["searchInclude"] = .array(includes.map { .string($0) }) }
+            if let revIncludes = searchRevIncludes[r.type], !revIncludes.isEmpty { o["searchRevInclude"] = .array(revIncludes.map { .string($0) }) }
             if r.type == "Patient" {
                 o["operation"] = [["name": "everything", "definition": "http://hl7.org/fhir/OperationDefinition/Patient-everything"]]
             }

@@ -17,9 +17,11 @@ public struct R4Support: Sendable {
         checker = R4ResourceCheck(validator: ResourceValidator(definitions: definitions))
         indexer = extractor
         parameters = extractor
-        capabilities = CapabilityStatementBuilder(resources: definitions.resourceTypeNames.sorted().map { type in
+        var builder = CapabilityStatementBuilder(resources: definitions.resourceTypeNames.sorted().map { type in
             (type, SupportedSearch.parameters(for: type, definitions: definitions))
         })
+        (builder.searchIncludes, builder.searchRevIncludes) = SupportedSearch.includes(definitions: definitions)
+        capabilities = builder
     }
 }
 
@@ -38,13 +40,38 @@ enum SupportedSearch {
         for p in definitions.searchParameters.parameters(for: type) where kinds.contains(p.type) && !p.code.hasPrefix("_") {
             result.append((p.code, p.type.rawValue))
         }
-        // Composites are answered when their focus is the resource itself (SearchIndexExtractor.resourceLevelComposite).
-        for p in definitions.searchParameters.parameters(for: type) where p.type == .composite && p.expression(for: type) == type {
+        // Composites match components of one focus element (SearchIndexExtractor's composite rows).
+        for p in definitions.searchParameters.parameters(for: type) where p.type == .composite {
             result.append((p.code, p.type.rawValue))
         }
+        // `_text` (DomainResource), `_content` (every type) and `_list` (answered through List.entry.item).
+        for p in definitions.searchParameters.parameters(for: type) where ["_text", "_content"].contains(p.code) {
+            result.append((p.code, p.type.rawValue))
+        }
+        result.append(("_list", "token"))
         for p in definitions.searchParameters.parameters(for: type) where ["_tag", "_security", "_profile"].contains(p.code) {
             result.append((p.code, p.type.rawValue))
         }
         return result
+    }
+
+    /// `_include` values per type (`*` and `Type:param` for each reference parameter) and `_revinclude`
+    /// values per type (`Source:param` for each reference parameter of any type that may point at it).
+    static func includes(definitions: R4Definitions) -> (include: [String: [String]], revInclude: [String: [String]]) {
+        var include: [String: [String]] = [:]
+        var revInclude: [String: [String]] = [:]
+        let types = definitions.resourceTypeNames.sorted()
+        for type in types {
+            var list = ["*"]
+            for p in definitions.searchParameters.parameters(for: type) where p.type == .reference {
+                list.append("\(type):\(p.code)")
+                for target in p.targets {
+                    revInclude[target, default: []].append("\(type):\(p.code)")
+                }
+            }
+            include[type] = list
+        }
+        for (k, v) in revInclude { revInclude[k] = Array(Set(v)).sorted() }
+        return (include, revInclude)
     }
 }

@@ -6,7 +6,10 @@ struct Kangqiao: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "kangqiao",
         abstract: "Kangqiao (康桥): a regional health information platform on FHIR R4.",
-        subcommands: [Serve.self, Import.self, Export.self, Validate.self, FHIRPathCommand.self, ClientCommand.self, TokenCommand.self, AuditCommand.self])
+        subcommands: [
+            Serve.self, Import.self, Export.self, Reindex.self, Validate.self, FHIRPathCommand.self, ClientCommand.self, TokenCommand.self,
+            AuditCommand.self,
+        ])
 }
 
 /// `--database` shared by the commands that open the store.

@@ -171,3 +171,18 @@ func runProgram(_ executable: URL, _ arguments: [String]) throws -> (status: Int
     p.waitUntilExit()
     return (p.terminationStatus, text)
 }
+
+extension FHIRTestClient {
+    /// PUTs each (`Type/id`, JSON) so the ids are the ones given; every write must create.
+    func putAll(_ resources: [(String, String)]) async throws {
+        for (path, json) in resources {
+            let r = try await put("/fhir/" + path, json)
+            #expect(r.status == 201, "PUT \(path): \(r.status) \(r.text)")
+        }
+    }
+}
+
+extension FHIRTestResponse {
+    /// The first issue's first expression: the parameter or element an error names.
+    var firstExpression: String? { json["issue"]?.arrayValue?.first?["expression"]?.arrayValue?.first?.stringValue }
+}

@@ -35,6 +35,24 @@ public struct UCUMUnit: Sendable, Hashable {
         dimensions == other.dimensions && !isSpecial && !other.isSpecial
     }
 
+    /// The base units this unit reduces to, as a UCUM code (`g.m-3` for `mg/dL`, `s-1` for `/min`, `1` when
+    /// dimensionless): two units are commensurable exactly when their canonical codes are equal, which
+    /// lets a search index compare quantities written in different units (search.html#quantity).
+    public var canonicalCode: String {
+        let names = ["m", "g", "s", "rad", "K", "C", "cd"]
+        var parts: [String] = []
+        for (i, name) in names.enumerated() where dimensions[i] != 0 {
+            parts.append(dimensions[i] == 1 ? name : name + String(dimensions[i]))
+        }
+        return parts.isEmpty ? "1" : parts.joined(separator: ".")
+    }
+
+    /// `value` (in this unit) in the base units of `canonicalCode`; nil for special units (Cel, [degF]),
+    /// which have an offset or a non-linear scale.
+    public func canonicalValue(of value: Double) -> Double? {
+        isSpecial ? nil : value * factor.doubleValue
+    }
+
     func multiplied(by other: UCUMUnit) -> UCUMUnit? {
         guard let f = factor.multiplying(by: other.factor) else { return nil }
         return UCUMUnit(factor: f, dimensions: dimensions &+ other.dimensions, isSpecial: isSpecial || other.isSpecial)

@@ -2,7 +2,7 @@
 /// dialects force it (BLOB/BYTEA, autoincrement); names and meaning are identical.
 enum Schema {
     /// The newest schema version this program knows.
-    static let version = 4
+    static let version = 5
 
     static func migrations(_ dialect: SQLDialect) -> [(version: Int, statements: [String])] {
         let pk: String
@@ -112,9 +112,25 @@ enum Schema {
         // 276 → 36 ms on SQLite; 50,083 token matches 318 → 137 ms on PostgreSQL, index-only).
         // `rid` is SQLite's implicit last column anyway; PostgreSQL needs it spelled.
         let v4 = ["CREATE INDEX resource_current ON resource (res_type, rid) WHERE deleted = 0"]
-        return [(1, v1), (2, v2), (3, v3), (4, v4)]
+        // v5: composite parameters index their components as rows of the component tables under the
+        // composite's code (`code$0`, `code$1`), one `grp` per focus element, so that a search can ask
+        // for components of the same element; quantities keep a UCUM canonical value and unit beside the
+        // value as written; `idx_text` holds the text `_text` and `_content` search (no value index:
+        // they are contains searches, which no B-tree answers, and long texts exceed its entry size).
+        var v5 = IndexTable.allCases.map { "ALTER TABLE \($0.rawValue) ADD COLUMN grp INTEGER" }
+        v5 += [
+            "ALTER TABLE idx_quantity ADD COLUMN canon_value DOUBLE PRECISION",
+            "ALTER TABLE idx_quantity ADD COLUMN canon_code TEXT",
+            "CREATE INDEX idx_quantity_canon ON idx_quantity (param, canon_code, canon_value, rid)",
+            "CREATE TABLE idx_text (rid \(big) NOT NULL, narrative TEXT, content TEXT NOT NULL)",
+            "CREATE INDEX idx_text_rid ON idx_text (rid)",
+        ]
+        return [(1, v1), (2, v2), (3, v3), (4, v4), (5, v5)]
     }
 
+    /// The table of `_text` and `_content` (not an `IndexTable`: no parameter sorts or includes by it).
+    static let textTable = "idx_text"
+
     /// Statements that delete a resource's index rows before new ones are written.
-    static let indexTables = IndexTable.allCases.map(\.rawValue)
+    static let indexTables = IndexTable.allCases.map(\.rawValue) + [textTable]
 }

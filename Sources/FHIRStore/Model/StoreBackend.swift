@@ -87,6 +87,10 @@ public protocol StoreTransaction: Sendable {
     func auditHeads() async throws -> [StoredAuditRow]
 
     func sealAudit(_ seals: [AuditSeal]) async throws
+
+    /// Replaces the search-index rows of current resources, writing no version (`FHIRRepository.reindex`).
+    /// Keys that name no stored resource are skipped.
+    func replaceIndexes(_ replacements: [IndexReplacement]) async throws
 }
 
 /// One row of `private_record`.
@@ -99,8 +103,23 @@ public struct PrivateRecord: Sendable, Equatable {
     }
 }
 
+/// The search-index rows of one stored resource, computed again from its JSON.
+public struct IndexReplacement: Sendable {
+    public var key: ResourceKey
+    public var index: SearchIndexRows
+    public init(key: ResourceKey, index: SearchIndexRows) {
+        self.key = key
+        self.index = index
+    }
+}
+
 extension StoreTransaction {
     public func putAll(_ writes: [ResourceWrite]) async throws {
         for w in writes { try await put(w) }
+    }
+
+    /// Stores that keep no index rows (test doubles, recorders) have nothing to replace.
+    public func replaceIndexes(_ replacements: [IndexReplacement]) async throws {
+        throw StoreError.database("this store cannot replace index rows")
     }
 }

@@ -177,8 +177,10 @@ struct UpsertResourcesStatement: PostgresPreparedStatement {
 }
 
 /// Replaces search-index rows in one statement: deletes every index row of `replacedRids`, then
-/// inserts the new rows of all seven tables from column arrays. The deletes and inserts run on one
+/// inserts the new rows of all index tables from column arrays. The deletes and inserts run on one
 /// snapshot, so a delete never sees (and never removes) a row inserted by the same statement.
+/// Nullable numbers travel as non-null arrays with a stand-in value that `NULLIF` turns back into NULL:
+/// 0 for `grp` (groups count from 1), NaN for `canon_value`.
 struct ReplaceIndexRowsStatement: PostgresPreparedStatement {
     static let sql = """
         WITH d1 AS (DELETE FROM idx_token WHERE rid = ANY($1::int8[])),
@@ -188,67 +190,80 @@ struct ReplaceIndexRowsStatement: PostgresPreparedStatement {
         d5 AS (DELETE FROM idx_number WHERE rid = ANY($1::int8[])),
         d6 AS (DELETE FROM idx_quantity WHERE rid = ANY($1::int8[])),
         d7 AS (DELETE FROM idx_uri WHERE rid = ANY($1::int8[])),
-        i1 AS (INSERT INTO idx_token (rid, param, system, code, text)
-            SELECT * FROM unnest($2::int8[], $3::text[], $4::text[], $5::text[], $6::text[])),
-        i2 AS (INSERT INTO idx_string (rid, param, normalized, exact)
-            SELECT * FROM unnest($7::int8[], $8::text[], $9::text[], $10::text[])),
-        i3 AS (INSERT INTO idx_date (rid, param, low, high)
-            SELECT * FROM unnest($11::int8[], $12::text[], $13::int8[], $14::int8[])),
-        i4 AS (INSERT INTO idx_reference (rid, param, target_type, target_id, url)
-            SELECT * FROM unnest($15::int8[], $16::text[], $17::text[], $18::text[], $19::text[])),
-        i5 AS (INSERT INTO idx_number (rid, param, value)
-            SELECT * FROM unnest($20::int8[], $21::text[], $22::float8[])),
-        i6 AS (INSERT INTO idx_quantity (rid, param, value, system, code)
-            SELECT * FROM unnest($23::int8[], $24::text[], $25::float8[], $26::text[], $27::text[]))
+        d8 AS (DELETE FROM idx_text WHERE rid = ANY($1::int8[])),
+        i1 AS (INSERT INTO idx_token (rid, param, system, code, text, grp)
+            SELECT r, p, s, c, t, NULLIF(g, 0) FROM unnest($2::int8[], $3::text[], $4::text[], $5::text[], $6::text[], $31::int8[])
+                AS u(r, p, s, c, t, g)),
+        i2 AS (INSERT INTO idx_string (rid, param, normalized, exact, grp)
+            SELECT r, p, n, e, NULLIF(g, 0) FROM unnest($7::int8[], $8::text[], $9::text[], $10::text[], $32::int8[]) AS u(r, p, n, e, g)),
+        i3 AS (INSERT INTO idx_date (rid, param, low, high, grp)
+            SELECT r, p, l, h, NULLIF(g, 0) FROM unnest($11::int8[], $12::text[], $13::int8[], $14::int8[], $33::int8[]) AS u(r, p, l, h, g)),
+        i4 AS (INSERT INTO idx_reference (rid, param, target_type, target_id, url, grp)
+            SELECT r, p, t, i, x, NULLIF(g, 0) FROM unnest($15::int8[], $16::text[], $17::text[], $18::text[], $19::text[], $34::int8[])
+                AS u(r, p, t, i, x, g)),
+        i5 AS (INSERT INTO idx_number (rid, param, value, grp)
+            SELECT r, p, v, NULLIF(g, 0) FROM unnest($20::int8[], $21::text[], $22::float8[], $35::int8[]) AS u(r, p, v, g)),
+        i6 AS (INSERT INTO idx_quantity (rid, param, value, system, code, grp, canon_value, canon_code)
+            SELECT r, p, v, s, c, NULLIF(g, 0), NULLIF(cv, 'NaN'::float8), cc
+            FROM unnest($23::int8[], $24::text[], $25::float8[], $26::text[], $27::text[], $36::int8[], $37::float8[], $38::text[])
+                AS u(r, p, v, s, c, g, cv, cc)),
+        i7 AS (INSERT INTO idx_text (rid, narrative, content) SELECT * FROM unnest($39::int8[], $40::text[], $41::text[]))
         INSERT INTO idx_uri (rid, param, uri) SELECT * FROM unnest($28::int8[], $29::text[], $30::text[])
         """
     typealias Row = ()
 
     var replacedRids: [Int64] = []
-    var token = (rid: [Int64](), param: [String](), system: [String?](), code: [String?](), text: [String?]())
-    var string = (rid: [Int64](), param: [String](), normalized: [String](), exact: [String]())
-    var date = (rid: [Int64](), param: [String](), low: [Int64](), high: [Int64]())
-    var reference = (rid: [Int64](), param: [String](), targetType: [String?](), targetId: [String?](), url: [String?]())
-    var number = (rid: [Int64](), param: [String](), value: [Double]())
-    var quantity = (rid: [Int64](), param: [String](), value: [Double](), system: [String?](), code: [String?]())
+    var token = (rid: [Int64](), param: [String](), system: [String?](), code: [String?](), text: [String?](), grp: [Int64]())
+    var string = (rid: [Int64](), param: [String](), normalized: [String](), exact: [String](), grp: [Int64]())
+    var date = (rid: [Int64](), param: [String](), low: [Int64](), high: [Int64](), grp: [Int64]())
+    var reference = (rid: [Int64](), param: [String](), targetType: [String?](), targetId: [String?](), url: [String?](), grp: [Int64]())
+    var number = (rid: [Int64](), param: [String](), value: [Double](), grp: [Int64]())
+    var quantity = (rid: [Int64](), param: [String](), value: [Double](), system: [String?](), code: [String?](), grp: [Int64](),
+                    canonicalValue: [Double](), canonicalCode: [String?]())
     var uri = (rid: [Int64](), param: [String](), uri: [String]())
+    var text = (rid: [Int64](), narrative: [String?](), content: [String]())
 
     /// Whether running the statement would change anything.
     var isEmpty: Bool {
         replacedRids.isEmpty && token.rid.isEmpty && string.rid.isEmpty && date.rid.isEmpty && reference.rid.isEmpty
-            && number.rid.isEmpty && quantity.rid.isEmpty && uri.rid.isEmpty
+            && number.rid.isEmpty && quantity.rid.isEmpty && uri.rid.isEmpty && text.rid.isEmpty
     }
 
     mutating func add(rid: Int64, _ ix: SearchIndexRows) {
         for t in ix.tokens {
             token.rid.append(rid); token.param.append(t.param); token.system.append(t.system)
-            token.code.append(t.code); token.text.append(t.text)
+            token.code.append(t.code); token.text.append(t.text); token.grp.append(Int64(t.grp ?? 0))
         }
         for s in ix.strings {
             string.rid.append(rid); string.param.append(s.param); string.normalized.append(s.normalized)
-            string.exact.append(s.exact)
+            string.exact.append(s.exact); string.grp.append(Int64(s.grp ?? 0))
         }
         for d in ix.dates {
             date.rid.append(rid); date.param.append(d.param); date.low.append(d.low); date.high.append(d.high)
+            date.grp.append(Int64(d.grp ?? 0))
         }
         for x in ix.references {
             reference.rid.append(rid); reference.param.append(x.param); reference.targetType.append(x.targetType)
-            reference.targetId.append(x.targetId); reference.url.append(x.url)
+            reference.targetId.append(x.targetId); reference.url.append(x.url); reference.grp.append(Int64(x.grp ?? 0))
         }
         for n in ix.numbers {
-            number.rid.append(rid); number.param.append(n.param); number.value.append(n.value)
+            number.rid.append(rid); number.param.append(n.param); number.value.append(n.value); number.grp.append(Int64(n.grp ?? 0))
         }
         for q in ix.quantities {
             quantity.rid.append(rid); quantity.param.append(q.param); quantity.value.append(q.value)
-            quantity.system.append(q.system); quantity.code.append(q.code)
+            quantity.system.append(q.system); quantity.code.append(q.code); quantity.grp.append(Int64(q.grp ?? 0))
+            quantity.canonicalValue.append(q.canonicalValue ?? .nan); quantity.canonicalCode.append(q.canonicalCode)
         }
         for u in ix.uris {
             uri.rid.append(rid); uri.param.append(u.param); uri.uri.append(u.uri)
         }
+        if let t = ix.text {
+            text.rid.append(rid); text.narrative.append(t.narrative); text.content.append(t.content)
+        }
     }
 
     func makeBindings() -> PostgresBindings {
-        var b = PostgresBindings(capacity: 30)
+        var b = PostgresBindings(capacity: 41)
         b.append(replacedRids)
         b.append(token.rid); b.append(token.param); b.append(NullableTextArray(token.system))
         b.append(NullableTextArray(token.code)); b.append(NullableTextArray(token.text))
@@ -260,8 +275,33 @@ struct ReplaceIndexRowsStatement: PostgresPreparedStatement {
         b.append(quantity.rid); b.append(quantity.param); b.append(quantity.value)
         b.append(NullableTextArray(quantity.system)); b.append(NullableTextArray(quantity.code))
         b.append(uri.rid); b.append(uri.param); b.append(uri.uri)
+        b.append(token.grp); b.append(string.grp); b.append(date.grp); b.append(reference.grp); b.append(number.grp)
+        b.append(quantity.grp); b.append(quantity.canonicalValue); b.append(NullableTextArray(quantity.canonicalCode))
+        b.append(text.rid); b.append(NullableTextArray(text.narrative)); b.append(text.content)
         return b
     }
 
     func decodeRow(_ row: PostgresRow) throws {}
+}
+
+/// The row ids of the stored resources among the keys given as two parallel arrays (reindexing).
+struct ResourceRowIdsStatement: PostgresPreparedStatement {
+    static let sql = """
+        SELECT r.rid, r.res_type, r.res_id FROM resource r
+        JOIN unnest($1::text[], $2::text[]) AS k(t, i) ON r.res_type = k.t AND r.res_id = k.i
+        """
+    typealias Row = (rid: Int64, key: ResourceKey)
+    var keys: [ResourceKey]
+
+    func makeBindings() -> PostgresBindings {
+        var b = PostgresBindings(capacity: 2)
+        b.append(keys.map(\.type))
+        b.append(keys.map(\.id))
+        return b
+    }
+
+    func decodeRow(_ row: PostgresRow) throws -> Row {
+        let (rid, type, id) = try row.decode((Int64, String, String).self)
+        return (rid, ResourceKey(type: type, id: id))
+    }
 }

@@ -103,6 +103,22 @@ final class PostgresTransaction: StoreTransaction {
         if !index.isEmpty { _ = try await sql.rows(index) }
     }
 
+    /// One statement finds the row ids, a second replaces all their index rows.
+    func replaceIndexes(_ replacements: [IndexReplacement]) async throws {
+        guard !replacements.isEmpty else { return }
+        try await statement {
+            var rids: [ResourceKey: Int64] = [:]
+            for row in try await sql.rows(ResourceRowIdsStatement(keys: replacements.map(\.key))) { rids[row.key] = row.rid }
+            var index = ReplaceIndexRowsStatement()
+            for r in replacements {
+                guard let rid = rids[r.key] else { continue }
+                index.replacedRids.append(rid)
+                index.add(rid: rid, r.index)
+            }
+            if !index.isEmpty { _ = try await sql.rows(index) }
+        }
+    }
+
     /// Splits writes into consecutive batches in which no resource appears twice (one statement
     /// cannot upsert a row twice); order is kept, so later versions are written after earlier ones.
     static func batches(_ writes: [ResourceWrite]) -> [ArraySlice<ResourceWrite>] {

@@ -44,6 +44,10 @@ final class BufferedTransaction: StoreTransaction, @unchecked Sendable {
     func auditHead(_ chain: String) async throws -> StoredAuditRow? { try await base.auditHead(chain) }
     func auditHeads() async throws -> [StoredAuditRow] { try await base.auditHeads() }
     func sealAudit(_ seals: [AuditSeal]) async throws { try await base.sealAudit(seals) }
+    func replaceIndexes(_ replacements: [IndexReplacement]) async throws {
+        try await flush()
+        try await base.replaceIndexes(replacements)
+    }
 
     /// Sends the held writes; call before the body returns.
     func flush() async throws {

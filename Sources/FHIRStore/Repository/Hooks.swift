@@ -98,10 +98,19 @@ public struct SearchParameterInfo: Sendable {
     public var code: String
     public var kind: Kind
     public var targets: [String]
-    public init(code: String, kind: Kind, targets: [String] = []) {
+    /// A composite's components, in order (search.html#composite); empty for other kinds.
+    public var components: [SearchParameterInfo] = []
+    /// The composite's focus is the resource itself: its components are matched by the components' own
+    /// parameters on the same resource, not by rows of the composite.
+    public var componentsOnResource = false
+    /// The composites this one is the union of (`combo-code-value-quantity` is `code-value-quantity` or
+    /// `component-code-value-quantity`): a value matches when it matches either.
+    public var unionOf: [SearchParameterInfo] = []
+    public init(code: String, kind: Kind, targets: [String] = [], components: [SearchParameterInfo] = []) {
         self.code = code
         self.kind = kind
         self.targets = targets
+        self.components = components
     }
 }
 
@@ -111,8 +120,12 @@ public protocol SearchParameterLookup: Sendable {
     func isResourceType(_ name: String) -> Bool
     /// The top-level elements of `type` marked as summary elements (for `_summary=true`).
     func summaryElements(of type: String) -> Set<String>?
+    /// The code systems and codes of a value set the server can expand (token `:in`, `:not-in`); nil
+    /// when it cannot.
+    func valueSet(_ url: String) -> (systems: [String], codes: [String])?
 }
 
 extension SearchParameterLookup {
     public func summaryElements(of type: String) -> Set<String>? { nil }
+    public func valueSet(_ url: String) -> (systems: [String], codes: [String])? { nil }
 }

@@ -122,6 +122,7 @@ final class SQLiteTransaction: StoreTransaction, @unchecked Sendable {
     func auditHead(_ chain: String) async throws -> StoredAuditRow? { try conn.auditHead(chain) }
     func auditHeads() async throws -> [StoredAuditRow] { try conn.auditHeads() }
     func sealAudit(_ seals: [AuditSeal]) async throws { try conn.sealAudit(seals) }
+    func replaceIndexes(_ replacements: [IndexReplacement]) async throws { try conn.replaceIndexes(replacements) }
 }
 
 /// Serializes all writes on the one writer connection and commits them in groups.

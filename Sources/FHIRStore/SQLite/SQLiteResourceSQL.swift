@@ -126,20 +126,37 @@ extension SQLiteConnection {
         try insertIndex(rid: rid, w.index)
     }
 
+    func replaceIndexes(_ replacements: [IndexReplacement]) throws {
+        for r in replacements {
+            var rid: Int64?
+            try query("SELECT rid FROM resource WHERE res_type = ?1 AND res_id = ?2", [.text(r.key.type), .text(r.key.id)]) { rid = $0.int(0) }
+            guard let rid else { continue }
+            for table in Schema.indexTables { try run("DELETE FROM \(table) WHERE rid = ?1", [.int(rid)]) }
+            try insertIndex(rid: rid, r.index)
+        }
+    }
+
     func insertIndex(rid: Int64, _ ix: SearchIndexRows) throws {
         let id = SQLValue.int(rid)
         func opt(_ s: String?) -> SQLValue { s.map { .text($0) } ?? .null }
-        try insertRows("idx_token", "rid, param, system, code, text", ix.tokens) { [id, .text($0.param), opt($0.system), opt($0.code), opt($0.text)] }
-        try insertRows("idx_string", "rid, param, normalized, exact", ix.strings) { [id, .text($0.param), .text($0.normalized), .text($0.exact)] }
-        try insertRows("idx_date", "rid, param, low, high", ix.dates) { [id, .text($0.param), .int($0.low), .int($0.high)] }
-        try insertRows("idx_reference", "rid, param, target_type, target_id, url", ix.references) {
-            [id, .text($0.param), opt($0.targetType), opt($0.targetId), opt($0.url)]
+        func grp(_ g: Int?) -> SQLValue { g.map { .int(Int64($0)) } ?? .null }
+        try insertRows("idx_token", "rid, param, system, code, text, grp", ix.tokens) {
+            [id, .text($0.param), opt($0.system), opt($0.code), opt($0.text), grp($0.grp)]
         }
-        try insertRows("idx_number", "rid, param, value", ix.numbers) { [id, .text($0.param), .double($0.value)] }
-        try insertRows("idx_quantity", "rid, param, value, system, code", ix.quantities) {
-            [id, .text($0.param), .double($0.value), opt($0.system), opt($0.code)]
+        try insertRows("idx_string", "rid, param, normalized, exact, grp", ix.strings) {
+            [id, .text($0.param), .text($0.normalized), .text($0.exact), grp($0.grp)]
         }
-        try insertRows("idx_uri", "rid, param, uri", ix.uris) { [id, .text($0.param), .text($0.uri)] }
+        try insertRows("idx_date", "rid, param, low, high, grp", ix.dates) { [id, .text($0.param), .int($0.low), .int($0.high), grp($0.grp)] }
+        try insertRows("idx_reference", "rid, param, target_type, target_id, url, grp", ix.references) {
+            [id, .text($0.param), opt($0.targetType), opt($0.targetId), opt($0.url), grp($0.grp)]
+        }
+        try insertRows("idx_number", "rid, param, value, grp", ix.numbers) { [id, .text($0.param), .double($0.value), grp($0.grp)] }
+        try insertRows("idx_quantity", "rid, param, value, system, code, canon_value, canon_code, grp", ix.quantities) {
+            [id, .text($0.param), .double($0.value), opt($0.system), opt($0.code), $0.canonicalValue.map { .double($0) } ?? .null,
+             opt($0.canonicalCode), grp($0.grp)]
+        }
+        try insertRows("idx_uri", "rid, param, uri, grp", ix.uris) { [id, .text($0.param), .text($0.uri), grp($0.grp)] }
+        if let t = ix.text { try insertRows(Schema.textTable, "rid, narrative, content", [t]) { [id, opt($0.narrative), .text($0.content)] } }
     }
 
     /// Inserts rows with multi-row INSERT statements (up to 32 rows each): one step instead of one per row.

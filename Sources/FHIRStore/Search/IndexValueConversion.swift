@@ -95,6 +95,10 @@ enum IndexValueConversion {
     static func references(_ json: JSON, _ t: String, _ param: String, _ rows: inout SearchIndexRows) {
         let ref: String?
         if t == "Reference" { ref = json["reference"]?.stringValue } else { ref = json.stringValue }
+        // `:identifier` searches a reference's logical identifier, with or without a literal reference.
+        if t == "Reference", let identifier = json["identifier"], let value = identifier["value"]?.stringValue {
+            rows.tokens.append(.init(param: param + ":identifier", system: identifier["system"]?.stringValue, code: value))
+        }
         guard let ref, !ref.hasPrefix("#") else { return }
         if let (type, id) = localReference(ref) {
             rows.references.append(.init(param: param, targetType: type, targetId: id, url: ref.contains("://") ? ref : nil))
@@ -108,9 +112,23 @@ enum IndexValueConversion {
         if t == "Money" {
             rows.quantities.append(.init(param: param, value: value, system: "urn:iso:std:iso:4217", code: json["currency"]?.stringValue))
         } else {
-            rows.quantities.append(.init(param: param, value: value, system: json["system"]?.stringValue,
-                                         code: json["code"]?.stringValue ?? json["unit"]?.stringValue))
+            let system = json["system"]?.stringValue
+            let code = json["code"]?.stringValue
+            var row = SearchIndexRows.Quantity(param: param, value: value, system: system, code: code ?? json["unit"]?.stringValue)
+            if system == ucum, let code, let canonical = canonical(value, code) {
+                row.canonicalValue = canonical.value
+                row.canonicalCode = canonical.code
+            }
+            rows.quantities.append(row)
         }
+    }
+
+    static let ucum = "http://unitsofmeasure.org"
+
+    /// A value in UCUM unit `code` in base units, nil when the unit is unknown or special (search.html#quantity).
+    static func canonical(_ value: Double, _ code: String) -> (value: Double, code: String)? {
+        guard let unit = UCUMUnit(code), let v = unit.canonicalValue(of: value) else { return nil }
+        return (v, unit.canonicalCode)
     }
 
     /// `Type/id`, `Type/id/_history/v` or an absolute URL ending in one: the type and id.
@@ -126,7 +144,13 @@ enum IndexValueConversion {
     }
 
     /// Case- and accent-insensitive form (search.html#string); Chinese characters are unchanged.
+    /// ASCII text, most of what is indexed, only needs its capitals lowered, which is what the folding
+    /// does to it, without Foundation's cost.
     static func normalize(_ s: String) -> String {
-        s.folding(options: [.caseInsensitive, .diacriticInsensitive, .widthInsensitive], locale: nil)
+        if s.utf8.allSatisfy({ $0 < 0x80 }) {
+            guard s.utf8.contains(where: { $0 >= 0x41 && $0 <= 0x5A }) else { return s }
+            return String(decoding: s.utf8.map { $0 >= 0x41 && $0 <= 0x5A ? $0 + 0x20 : $0 }, as: UTF8.self)
+        }
+        return s.folding(options: [.caseInsensitive, .diacriticInsensitive, .widthInsensitive], locale: nil)
     }
 }

@@ -237,6 +237,8 @@ public struct SQLSearchBuilder {
             return "(" + all.map { predicate($0, on: r, type: type) }.joined(separator: " AND ") + ")"
         case .compartment(let ids):
             return "\(r).compartment IN (" + ids.map { bind(.text($0)) }.joined(separator: ", ") + ")"
+        case .composite, .canonicalQuantity, .text, .tokenIn:
+            return extendedPredicate(p, on: r)
         }
     }
 

@@ -141,6 +141,14 @@ struct SearchCompiler {
                 }
                 return .lastUpdated(prefix, low: range.low, high: range.high)
             }
+        case "_text", "_content":
+            // Simple contains, case- and accent-insensitive (search.html#text, #content).
+            guard p.modifier == nil else { throw unsupportedModifier(p) }
+            return values.map { .text(param: p.name, value: IndexValueConversion.normalize(SearchRequest.unescape($0))) }
+        case "_list":
+            // The resources a List's entries refer to: `_has:List:item:_id` (search.html#list).
+            guard p.modifier == nil else { throw unsupportedModifier(p) }
+            return [.referencedBy(sourceType: "List", param: "item", filters: [[.id(values.map(SearchRequest.unescape))]])]
         default:
             break
         }
@@ -149,20 +157,41 @@ struct SearchCompiler {
         }
         if p.modifier == "missing" {
             guard p.value == "true" || p.value == "false" else { throw FHIRError.badRequest(":missing takes true or false", expression: [p.raw]) }
+            if info.kind == .composite, let present = compositePresent(info) {
+                return [p.value == "true" ? .not(present) : present]
+            }
             return [.missing(param: info.code, table: Self.table(for: info.kind), missing: p.value == "true")]
         }
+        return try valuePredicates(info, p, values)
+    }
+
+    /// Resources with a value for composite `info`: for a focus element, a value of every component.
+    func compositePresent(_ info: SearchParameterInfo) -> IndexPredicate? {
+        if !info.unionOf.isEmpty {
+            let parts = info.unionOf.compactMap(compositePresent)
+            return parts.count == info.unionOf.count ? .any(parts) : nil
+        }
+        if info.componentsOnResource {
+            return .and(info.components.map { .missing(param: $0.code, table: Self.table(for: $0.kind), missing: false) })
+        }
+        // A focus element is indexed only when every component has a value: the first stands for all.
+        guard let first = info.components.first else { return nil }
+        return .missing(param: CompiledComposite.componentParam(info.code, 0), table: Self.table(for: first.kind), missing: false)
+    }
+
+    /// The predicates of `values` (already split at commas) of parameter `info`, by its type.
+    func valuePredicates(_ info: SearchParameterInfo, _ p: SearchParameterValue, _ values: [String]) throws -> [IndexPredicate] {
         switch info.kind {
         case .token: return try tokenPredicates(info, p, values)
+        case .reference where p.modifier == "identifier":
+            // search.html#reference: Reference.identifier, indexed as tokens of `param:identifier`.
+            return values.map { tokenPredicate(info.code + ":identifier", $0) }
         case .reference: return try values.map { try referencePredicate(info, modifier: p.modifier, $0, raw: p.raw) }
         case .string: return try stringPredicates(info, p, values)
         case .date: return try datePredicates(info, p, values)
         case .number, .quantity: return try numericPredicates(info, p, values)
         case .uri: return try uriPredicates(info, p, values)
-        case .composite where p.modifier == nil:
-            if let components = (parameters as? SearchIndexExtractor)?.resourceLevelComposite(type: type ?? "Resource", code: info.code) {
-                return try compositePredicates(components, p, values)
-            }
-            fallthrough
+        case .composite where !info.components.isEmpty: return try compositePredicates(info, p, values)
         case .composite, .special:
             throw FHIRError(status: 400, code: .notSupported, "searching by '\(p.name)' (\(info.kind.rawValue)) is not supported yet", expression: [p.raw])
         }

@@ -16,6 +16,7 @@ public final class SearchIndexExtractor: ResourceIndexing, SearchParameterLookup
     /// later FHIR versions say `ofType`, which is what they mean.
     static let options = FHIRPathOptions(asFiltersCollections: true)
     private let byType: [String: [CompiledParameter]]
+    private let composites: [String: [CompiledComposite]]
     private let compartmentParameters: [String: Set<String>]
     /// Parameters whose expression the evaluator could not compile (listed, not hidden).
     public let uncompiled: [(code: String, base: String, error: String)]
@@ -26,7 +27,9 @@ public final class SearchIndexExtractor: ResourceIndexing, SearchParameterLookup
         var cache: [String: FHIRPathExpression] = [:]
         var failed: [(String, String, String)] = []
         var compartments: [String: Set<String>] = [:]
+        var composites: [String: [CompiledComposite]] = [:]
         for type in definitions.resourceTypeNames {
+            composites[type] = CompiledComposite.compile(type: type, definitions: definitions, cache: &cache, failed: &failed)
             var list: [CompiledParameter] = []
             for p in definitions.searchParameters.parameters(for: type) {
                 guard p.type != .composite, p.type != .special, let source = p.expression(for: type) else { continue }
@@ -48,6 +51,7 @@ public final class SearchIndexExtractor: ResourceIndexing, SearchParameterLookup
             if let params = definitions.patientCompartmentParameters(for: type) { compartments[type] = Set(params) }
         }
         self.byType = byType
+        self.composites = composites
         self.compartmentParameters = compartments
         self.uncompiled = failed
     }
@@ -57,10 +61,24 @@ public final class SearchIndexExtractor: ResourceIndexing, SearchParameterLookup
     public func parameter(type: String, code: String) -> SearchParameterInfo? {
         guard let p = definitions.searchParameters.parameter(code, for: type) else { return nil }
         let kind = SearchParameterInfo.Kind(rawValue: p.type.rawValue) ?? .special
-        return SearchParameterInfo(code: p.code, kind: kind, targets: p.targets)
+        var info = SearchParameterInfo(code: p.code, kind: kind, targets: p.targets)
+        if p.type == .composite {
+            // Answered only when indexed: every component is a parameter of the type.
+            guard let composite = composites[type]?.first(where: { $0.code == p.code }) else { return nil }
+            info.components = p.components.compactMap { c in parameter(type: type, code: c.code) }
+            info.componentsOnResource = composite.onResource
+            info.unionOf = composite.unionOf.compactMap { parameter(type: type, code: $0) }
+        }
+        return info
     }
 
     public func isResourceType(_ name: String) -> Bool { definitions.isConcreteResourceType(name) }
+
+    /// The enumerable R4 value sets the definitions carry (those of required bindings).
+    public func valueSet(_ url: String) -> (systems: [String], codes: [String])? {
+        guard let v = definitions.requiredBindingCodes(valueSet: url) else { return nil }
+        return (v.systems.sorted(), v.codes.sorted())
+    }
 
     public func summaryElements(of type: String) -> Set<String>? {
         guard let t = definitions.type(named: type) else { return nil }
@@ -69,17 +87,6 @@ public final class SearchIndexExtractor: ResourceIndexing, SearchParameterLookup
             names.insert(e.name.hasSuffix("[x]") ? String(e.name.dropLast(3)) : e.name)
         }
         return names
-    }
-
-    /// The component parameter codes of a composite parameter whose focus is the resource itself
-    /// (Observation `code-value-quantity`): its components are then the resource's own parameters,
-    /// whose index rows answer it. Nil for other composites (focus on a repeating element).
-    public func resourceLevelComposite(type: String, code: String) -> [String]? {
-        guard let p = definitions.searchParameters.parameter(code, for: type), p.type == .composite,
-            p.expression(for: type) == type, !p.components.isEmpty
-        else { return nil }
-        let codes = p.components.map(\.code)
-        return codes.allSatisfy({ parameter(type: type, code: $0) != nil }) ? codes : nil
     }
 
     // MARK: ResourceIndexing
@@ -98,6 +105,10 @@ public final class SearchIndexExtractor: ResourceIndexing, SearchParameterLookup
             // already accepted the resource, so this is a gap in the evaluator, not bad data.
             guard let values = try? p.expression.evaluate(on: resource, model: definitions, options: Self.options) else { continue }
             for v in values { IndexValueConversion.add(v, param: p.code, type: p.type, to: &rows) }
+        }
+        if only == nil {
+            compositeRows(for: resource, composites: composites[type] ?? [], into: &rows)
+            rows.text = TextIndexing.row(for: resource)
         }
         rows.deduplicate()
         return rows

@@ -9,6 +9,16 @@ extension SearchCompiler {
             return values.map { tokenPredicate(info.code, $0) }
         case "not":
             return [.not(IndexPredicate.any(values.map { tokenPredicate(info.code, $0) }))]
+        case "in", "not-in":
+            // search.html#modifiers: the code is (not) in the value set; only value sets the server can expand.
+            let sets = try values.map { v -> IndexPredicate in
+                let url = SearchRequest.unescape(v)
+                guard let set = parameters?.valueSet(url) else {
+                    throw FHIRError(status: 400, code: .notSupported, "value set '\(url)' of \(p.raw) cannot be expanded by this server", expression: [p.raw])
+                }
+                return .tokenIn(param: info.code, systems: set.systems, codes: set.codes)
+            }
+            return p.modifier == "in" ? sets : [.not(IndexPredicate.any(sets))]
         case "text":
             return values.map { .tokenText(param: info.code, value: IndexValueConversion.normalize(SearchRequest.unescape($0))) }
         case "of-type":
@@ -87,6 +97,20 @@ extension SearchCompiler {
             guard let n = Self.numberRange(rest) else {
                 throw FHIRError.badRequest("'\(v)' is not a valid \(info.kind.rawValue) for \(p.name)", expression: [p.raw])
             }
+            if info.kind == .quantity, system == IndexValueConversion.ucum, let code {
+                // UCUM units compare across commensurable units, in base units (search.html#quantity).
+                guard let unit = UCUMUnit(code) else {
+                    throw FHIRError.badRequest("'\(code)' in \(p.name) is not a UCUM unit", expression: [p.raw])
+                }
+                if let v = unit.canonicalValue(of: n.value), let low = unit.canonicalValue(of: n.low), let high = unit.canonicalValue(of: n.high) {
+                    // Quantity rows written before schema 5 have no canonical value until reindexed: they
+                    // still match in the unit as written.
+                    return .or([
+                        .canonicalQuantity(param: info.code, prefix: prefix, value: v, low: low, high: high, code: unit.canonicalCode),
+                        .quantity(param: info.code, prefix: prefix, value: n.value, low: n.low, high: n.high, system: system, code: code),
+                    ])
+                }
+            }
             if info.kind == .quantity {
                 return .quantity(param: info.code, prefix: prefix, value: n.value, low: n.low, high: n.high, system: system, code: code)
             }
@@ -156,19 +180,35 @@ extension SearchCompiler {
     }
 
     /// Composite values (search.html#composite): `token$quantity`, one part per component, all of which
-    /// the resource must match (`code-value-quantity=http://loinc.org|29463-7$gt70`).
-    func compositePredicates(_ components: [String], _ p: SearchParameterValue, _ values: [String]) throws -> [IndexPredicate] {
-        try values.map { v in
-            let parts = SearchRequest.split(v, on: "$")
-            guard parts.count == components.count else {
-                throw FHIRError.badRequest("\(p.name) takes \(components.count) values separated by '$', not '\(v)'", expression: [p.raw])
-            }
-            var all: [IndexPredicate] = []
-            for (code, part) in zip(components, parts) {
-                all += try predicates(for: SearchParameterValue(name: code, modifier: nil, value: part))
-            }
-            return .and(all)
+    /// one focus element must match (`component-code-value-quantity=http://loinc.org|8480-6$gt100`).
+    func compositePredicates(_ info: SearchParameterInfo, _ p: SearchParameterValue, _ values: [String]) throws -> [IndexPredicate] {
+        guard p.modifier == nil else { throw unsupportedModifier(p) }
+        if !info.unionOf.isEmpty {
+            return try values.map { v in IndexPredicate.any(try info.unionOf.flatMap { try compositePredicates($0, p, [v]) }) }
         }
+        return try values.map { v in
+            let parts = SearchRequest.split(v, on: "$")
+            guard parts.count == info.components.count else {
+                throw FHIRError.badRequest("\(p.name) takes \(info.components.count) values separated by '$', not '\(v)'", expression: [p.raw])
+            }
+            var components: [IndexPredicate] = []
+            for (i, (component, part)) in zip(info.components, parts).enumerated() {
+                var c = component
+                if !info.componentsOnResource { c.code = CompiledComposite.componentParam(info.code, i) }
+                // Errors name the composite parameter; the part is one value (commas already split off).
+                let one = try valuePredicates(c, SearchParameterValue(name: p.name, modifier: nil, value: part), [part])
+                components += one.map(Self.canonicalOnly)
+            }
+            return info.componentsOnResource ? .and(components) : .composite(param: info.code, components: components)
+        }
+    }
+
+    /// A composite's rows were all written with canonical quantities (schema 5): the as-written
+    /// alternative kept for older quantity rows is not needed among its components.
+    static func canonicalOnly(_ p: IndexPredicate) -> IndexPredicate {
+        guard case .or(let alternatives) = p else { return p }
+        for a in alternatives { if case .canonicalQuantity = a { return a } }
+        return p
     }
 
     /// Chaining (search.html#chaining): `subject:Patient.name=张`, `patient.birthdate=ge2000`,
@@ -218,6 +258,6 @@ extension SearchCompiler {
 
     /// Whether `name` is something this type can be searched by.
     func knows(_ name: Substring) -> Bool {
-        ["_id", "_lastUpdated", "_has"].contains(name) || lookup(String(name)) != nil
+        ["_id", "_lastUpdated", "_has", "_text", "_content", "_list"].contains(name) || lookup(String(name)) != nil
     }
 }

@@ -61,8 +61,18 @@ public indirect enum IndexPredicate: Sendable {
     case referencedBy(sourceType: String, param: String, filters: [[IndexPredicate]])
     case not(IndexPredicate)
     case or([IndexPredicate])
-    /// All of these (the components of a composite value).
+    /// All of these.
     case and([IndexPredicate])
+    /// A composite value (search.html#composite): one predicate per component, on the component rows
+    /// (`param$i`), all met by rows of the same focus element.
+    case composite(param: String, components: [IndexPredicate])
+    /// A quantity compared in UCUM base units: `value`, `low` and `high` are converted to the units of
+    /// `code`, a canonical code (`g.m-3`), and compared with the canonical values indexed beside each quantity.
+    case canonicalQuantity(param: String, prefix: ComparisonPrefix, value: Double, low: Double, high: Double, code: String)
+    /// `_text` or `_content` (`param`): the normalized text contains `value`.
+    case text(param: String, value: String)
+    /// A token whose code is one of `codes`, from one of `systems` or without a system (`:in` a value set).
+    case tokenIn(param: String, systems: [String], codes: [String])
     /// Resources in the compartment of one of these patients.
     case compartment([String])
 }
