@@ -33,7 +33,7 @@ enum IngestBenchmark {
         let options = try BenchOptions(
             arguments, valued: ["--repeat", "--concurrency", "--database", "--profile-bundles"], flags: ["--skip-bulk", "--skip-stages"])
         let repeats = try options.int("--repeat", default: 3)
-        let concurrencies = try (options.string("--concurrency") ?? "1,4").split(separator: ",").map { text -> Int in
+        let concurrencies = try (options.string("--concurrency") ?? "1,4,8").split(separator: ",").map { text -> Int in
             guard let n = Int(text), n > 0 else { throw BenchUsageError(message: "--concurrency takes positive numbers, e.g. 1,4") }
             return n
         }

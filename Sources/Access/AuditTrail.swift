@@ -135,39 +135,48 @@ public struct AuditTrail: InteractionHook {
     }
 }
 
-/// Group commit for audit records of reads: concurrent callers' records go to the store in one
-/// transaction, and each caller returns when that transaction is durable.
+/// Group commit for audit records of reads: concurrent callers' records go to the store in shared
+/// transactions, and each caller returns when its transaction is durable. Up to `maxInFlight`
+/// batches are written at once, so the next batch's statements run while the previous one's commit
+/// is being synced (the SQLite writer and PostgreSQL both overlap them) instead of waiting for it.
 public actor AuditAppender {
     private let backend: any StoreBackend
     private var pending: [(AuditRow, CheckedContinuation<Void, Error>)] = []
-    private var flushing = false
+    private var inFlight = 0
     /// Records per transaction at most.
     static let maxBatch = 512
+    static let maxInFlight = 4
 
     public init(backend: any StoreBackend) { self.backend = backend }
 
     public func append(_ row: AuditRow) async throws {
         try await withCheckedThrowingContinuation { (c: CheckedContinuation<Void, Error>) in
             pending.append((row, c))
-            if !flushing {
-                flushing = true
-                Task { await self.flush() }
+            startBatches()
+        }
+    }
+
+    private func startBatches() {
+        while inFlight < Self.maxInFlight, !pending.isEmpty {
+            let batch = Array(pending.prefix(Self.maxBatch))
+            pending.removeFirst(batch.count)
+            inFlight += 1
+            let backend = self.backend
+            Task {
+                let rows = batch.map(\.0)
+                do {
+                    try await backend.write { tx in try await tx.appendAudit(rows) }
+                    for (_, c) in batch { c.resume() }
+                } catch {
+                    for (_, c) in batch { c.resume(throwing: error) }
+                }
+                await self.finished()
             }
         }
     }
 
-    private func flush() async {
-        while !pending.isEmpty {
-            let batch = Array(pending.prefix(Self.maxBatch))
-            pending.removeFirst(batch.count)
-            let rows = batch.map(\.0)
-            do {
-                try await backend.write { tx in try await tx.appendAudit(rows) }
-                for (_, c) in batch { c.resume() }
-            } catch {
-                for (_, c) in batch { c.resume(throwing: error) }
-            }
-        }
-        flushing = false
+    private func finished() {
+        inFlight -= 1
+        startBatches()
     }
 }
