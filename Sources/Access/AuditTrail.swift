@@ -165,12 +165,12 @@ public actor AuditAppender {
             Task {
                 let rows = batch.map(\.0)
                 do {
-                    try await backend.write { tx in try await tx.appendAudit(rows) }
+                    _ = try await backend.write { tx in try await tx.appendAudit(rows) }
                     for (_, c) in batch { c.resume() }
                 } catch {
                     for (_, c) in batch { c.resume(throwing: error) }
                 }
-                await self.finished()
+                self.finished()
             }
         }
     }

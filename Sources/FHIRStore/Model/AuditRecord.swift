@@ -88,3 +88,20 @@ public struct AuditQuery: Sendable, Equatable {
         self.beforeAid = beforeAid
     }
 }
+
+extension AuditQuery {
+    /// The WHERE clause and ORDER/LIMIT of this search over `audit_event`, the same on both backends;
+    /// `bind` appends a value and answers its placeholder.
+    func sqlConditions(_ bind: (SQLValue) -> String) -> String {
+        var conditions: [String] = []
+        if let p = patient { conditions.append("aid IN (SELECT aid FROM audit_patient WHERE patient = \(bind(.text(p))))") }
+        if let a = actor { conditions.append("actor = \(bind(.text(a)))") }
+        if let o = organization { conditions.append("organization = \(bind(.text(o)))") }
+        if let f = from { conditions.append("recorded >= \(bind(.int(f)))") }
+        if let t = to { conditions.append("recorded <= \(bind(.int(t)))") }
+        if let o = outcome { conditions.append("outcome = \(bind(.int(Int64(o))))") }
+        if let b = beforeAid { conditions.append("aid < \(bind(.int(b)))") }
+        let whereSQL = conditions.isEmpty ? "" : "WHERE " + conditions.joined(separator: " AND ")
+        return "\(whereSQL) ORDER BY aid DESC LIMIT \(bind(.int(Int64(limit))))"
+    }
+}

@@ -103,22 +103,12 @@ extension PostgresResourceSQL {
     }
 
     func searchAudit(_ q: AuditQuery) async throws -> [StoredAuditRow] {
-        var conditions: [String] = []
         var binds: [SQLValue] = []
-        func bind(_ v: SQLValue) -> String {
+        let tail = q.sqlConditions { v in
             binds.append(v)
             return "$\(binds.count)"
         }
-        if let p = q.patient { conditions.append("aid IN (SELECT aid FROM audit_patient WHERE patient = \(bind(.text(p))))") }
-        if let a = q.actor { conditions.append("actor = \(bind(.text(a)))") }
-        if let o = q.organization { conditions.append("organization = \(bind(.text(o)))") }
-        if let f = q.from { conditions.append("recorded >= \(bind(.int(f)))") }
-        if let t = q.to { conditions.append("recorded <= \(bind(.int(t)))") }
-        if let o = q.outcome { conditions.append("outcome = \(bind(.int(Int64(o))))") }
-        if let b = q.beforeAid { conditions.append("aid < \(bind(.int(b)))") }
-        let whereSQL = conditions.isEmpty ? "" : "WHERE " + conditions.joined(separator: " AND ")
-        return try await auditRows(
-            "SELECT \(Self.auditColumns) FROM audit_event \(whereSQL) ORDER BY aid DESC LIMIT \(bind(.int(Int64(q.limit))))", binds)
+        return try await auditRows("SELECT \(Self.auditColumns) FROM audit_event \(tail)", binds)
     }
 }
 
