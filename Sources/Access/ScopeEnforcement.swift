@@ -1,13 +1,11 @@
 import FHIRCore
 import FHIRStore
 
-/// The SMART scope check of every interaction, run at the repository's `willPerform` hook: the
-/// caller's token must grant the interaction's permission (c, r, u, d, s) on the resource type.
-///
-/// This is the type-level half of authorization. What a role may see within a type (a doctor's
-/// patients with a care relationship, a resident's own compartment, consent) is compiled into the
-/// search SQL by the next part of issue 5; until then scopes in the `patient/` context reach only
-/// the patient's own Patient resource, so no token can read more than its holder's record through them.
+/// The SMART scope check of every interaction, run at the repository's hooks: the caller's token
+/// must grant the interaction's permission (c, r, u, d, s) on the resource type, and a grant in the
+/// `patient/` context reaches only the patient in the token's context — compiled into the query as
+/// that patient's compartment (`restriction`), so searches, pages, counts and includes never show
+/// another patient's data. Relationship rules for clinicians (care relationships, consent) come next.
 public struct ScopeEnforcement: InteractionHook {
     public init() {}
 
@@ -40,10 +38,9 @@ public struct ScopeEnforcement: InteractionHook {
             guard let type else { return scope.resourceType == nil && scope.context != .patient }
             guard scope.resourceType == nil || scope.resourceType == type else { return false }
             if scope.context == .patient {
-                // The patient's own record only (see above), and the trail's records about them, which
-                // AuditAccessPolicy narrows to that patient.
-                if type == "AuditEvent" { return needed == .read || needed == .search }
-                return type == "Patient" && target?.id == principal.patient && principal.patient != nil && needed == .read
+                // Reading and searching within the patient's compartment (`restriction`); a resident's
+                // changes go through the workflows, not raw writes.
+                return principal.patient != nil && (needed == .read || needed == .search)
             }
             return true
         }
@@ -51,5 +48,18 @@ public struct ScopeEnforcement: InteractionHook {
             let what = type.map { t in target.map { $0.id.isEmpty ? t : "\(t)/\($0.id)" } ?? t } ?? "the whole server"
             throw FHIRError(status: 403, code: .forbidden, "the access token does not allow \(needed) on \(what) (scopes: \(principal.scope))")
         }
+    }
+
+    /// Only `patient/` scopes grant this caller `interaction` on `type`: the patient's compartment
+    /// (for Patient itself, the patient's own resource). Nil when a user or system scope grants it.
+    public func restriction(for type: String, interaction: FHIRInteraction, context: RequestContext) async throws -> [IndexPredicate]? {
+        guard let principal = context.principal, type != "AuditEvent" else { return nil }
+        let needed: SMARTScope.Permission = interaction == .search ? .search : .read
+        let scopes = (try? ScopeSet(parsing: principal.scope)) ?? ScopeSet(clinical: [])
+        let granting = scopes.granting(needed, on: type)
+        guard !granting.isEmpty, granting.allSatisfy({ $0.context == .patient }) else { return nil }
+        // No patient in context: nothing is visible (an id no resource has).
+        guard let patient = principal.patient else { return [.id([""])] }
+        return type == "Patient" ? [.id([patient])] : [.compartment([patient])]
     }
 }

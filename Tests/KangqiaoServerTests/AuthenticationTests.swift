@@ -155,7 +155,7 @@ struct AuthenticationTests {
         }
     }
 
-    @Test("a patient/ scope reaches only the patient's own Patient resource (until compartment filtering)")
+    @Test("a patient/ scope reaches only the patient's own compartment: reads refused, searches, pages and counts filtered")
     func patientScope() async throws {
         try await withFHIRServer { fhir, _ in
             let access = try #require(fhir.access)
@@ -164,10 +164,28 @@ struct AuthenticationTests {
             _ = try await access.createPerson(name: "wang.wei", password: "wang-password-1", roles: [.resident],
                                               scopes: "patient/*.rs openid", fhirUser: "Patient/\(mine)")
             let resident = fhir.with(token: try access.mint(for: try #require(try await access.account("wang.wei"))).accessToken)
+            for (i, p) in [mine, mine, mine, other, other].enumerated() {
+                let o = #"{"resourceType":"Observation","status":"final","code":{"text":"血压 \#(i)"},"subject":{"reference":"Patient/\#(p)"}}"#
+                #expect(try await fhir.post("/fhir/Observation", o).status == 201)
+            }
             #expect(try await resident.get("/fhir/Patient/\(mine)").status == 200)
             #expect(try await resident.get("/fhir/Patient/\(other)").status == 403)
-            #expect(try await resident.get("/fhir/Patient?name=王").status == 403)
-            #expect(try await resident.get("/fhir/Observation").status == 403)
+            let patients = try await resident.get("/fhir/Patient?name=王&_total=accurate")
+            #expect(patients.json["total"] == 1 && patients.json["entry"]?.arrayValue?.first?["resource"]?["id"] == .string(mine))
+            // Paged two at a time: only the resident's three, the count says three.
+            var page = try await resident.get("/fhir/Observation?_count=2&_total=accurate")
+            #expect(page.json["total"] == 3)
+            var seen: [String] = []
+            while true {
+                seen += page.json["entry"]?.arrayValue?.compactMap { $0["resource"]?["subject"]?["reference"]?.stringValue } ?? []
+                guard let next = page.json["link"]?.arrayValue?.first(where: { $0["relation"] == "next" })?["url"]?.stringValue,
+                    let range = next.range(of: "/fhir") else { break }
+                page = try await resident.get(String(next[range.lowerBound...]))
+            }
+            #expect(seen == Array(repeating: "Patient/\(mine)", count: 3))
+            #expect(try await resident.post("/fhir/Observation", #"{"resourceType":"Observation","status":"final","code":{"text":"x"}}"#).status == 403)
+            let everything = try await resident.get("/fhir/Patient/\(mine)/$everything")
+            #expect(everything.status == 200 && everything.json["total"] == 4)
         }
     }
 }

@@ -53,6 +53,21 @@ public struct FHIRRepository: Sendable {
         try await finishHooks(i, records, context)
     }
 
+    /// The hooks' restrictions for `type`, each one filter (ANDed with the search's own).
+    func restrictions(_ type: String, _ i: FHIRInteraction, _ context: RequestContext) async throws -> [[IndexPredicate]] {
+        var filters: [[IndexPredicate]] = []
+        for hook in hooks { if let r = try await hook.restriction(for: type, interaction: i, context: context) { filters.append(r) } }
+        return filters
+    }
+
+    /// Refuses (403) a resource the caller's restrictions do not reach; checked by the same SQL as a search.
+    func ensureVisible(_ type: String, _ id: String, _ i: FHIRInteraction, _ context: RequestContext) async throws {
+        let filters = try await restrictions(type, i, context)
+        guard !filters.isEmpty else { return }
+        let page = try await backend.search(StoreQuery(type: type, filters: [[.id([id])]] + filters, count: 1))
+        if page.records.isEmpty { throw FHIRError(status: 403, code: .forbidden, "\(type)/\(id) is outside what this caller may see") }
+    }
+
     func runHooks(_ i: FHIRInteraction, _ target: ResourceKey?, _ context: RequestContext) async throws {
         for hook in hooks { try await hook.willPerform(i, target: target, context: context) }
     }
@@ -106,6 +121,7 @@ public struct FHIRRepository: Sendable {
             throw FHIRError.notFound("\(type)/\(id) is not known")
         }
         if record.isDeleted { throw FHIRError.gone("\(type)/\(id) was deleted (version \(record.versionId))") }
+        try await ensureVisible(type, id, .read, context)
         try await finishHooks(.read, [record], context)
         return record
     }
@@ -116,6 +132,7 @@ public struct FHIRRepository: Sendable {
             throw FHIRError.notFound("\(type)/\(id) has no version \(versionId)")
         }
         if record.isDeleted { throw FHIRError.gone("\(type)/\(id) version \(versionId) is a deletion") }
+        try await ensureVisible(type, id, .vread, context)
         try await finishHooks(.vread, [record], context)
         return record
     }

@@ -70,12 +70,16 @@ public protocol InteractionHook: Sendable {
     /// After a write committed or before a read's answer is sent; throwing withholds the answer
     /// (a read whose audit record could not be written is not answered).
     func didPerform(_ interaction: FHIRInteraction, records: [ResourceRecord], context: RequestContext) async throws
+    /// Criteria that every resource of `type` this caller reads or finds must also meet: access rules
+    /// compiled into the query, so pages, counts and includes stay right. Nil: no restriction.
+    func restriction(for type: String, interaction: FHIRInteraction, context: RequestContext) async throws -> [IndexPredicate]?
 }
 
 extension InteractionHook {
     public func willPerform(_ interaction: FHIRInteraction, target: ResourceKey?, context: RequestContext) async throws {}
     public func willCommit(_ interaction: FHIRInteraction, records: [ResourceRecord], context: RequestContext, in tx: any StoreTransaction) async throws {}
     public func didPerform(_ interaction: FHIRInteraction, records: [ResourceRecord], context: RequestContext) async throws {}
+    public func restriction(for type: String, interaction: FHIRInteraction, context: RequestContext) async throws -> [IndexPredicate]? { nil }
 }
 
 /// Checks a resource before it is written; the R4 structural validator and the invariants conform.

@@ -24,7 +24,9 @@ extension FHIRRepository {
         try await runHooks(.search, type.map { ResourceKey(type: $0, id: "") }, context)
         let compiler = SearchCompiler(type: type, parameters: parameters, lenient: lenient)
         let compiled = try compiler.compile(SearchRequest.pairs(queryString), defaultCount: settings.defaultPageSize, maxCount: settings.maxPageSize)
-        let query = compiled.query
+        var query = compiled.query
+        // A system-level search spans types: the hooks refuse it to any caller a rule restricts.
+        if let type { query.filters += try await restrictions(type, .search, context) }
         let summaryCount = compiled.options.summary == "count"
         var page = StorePage(records: [], next: nil)
         if !summaryCount && query.count > 0 { page = try await backend.search(query) }
@@ -35,7 +37,10 @@ extension FHIRRepository {
             total = page.records.count  // the whole result is on this page: the count is free
         }
         let (records, next, previous) = pageLinks(page, query: query, incoming: compiled.options.page)
-        let included = summaryCount ? [] : try await included(for: records, options: compiled.options)
+        let repository = self
+        let included = summaryCount ? [] : try await included(for: records, options: compiled.options) { t in
+            try await repository.restrictions(t, .search, context)
+        }
         let path = baseURL + "/" + (type ?? "")
         let selfParams = compiled.applied.filter { $0.name != "_cursor" }
         var links: [(String, String)] = [("self", Self.url(path, selfParams))]
@@ -110,6 +115,11 @@ extension FHIRRepository {
         if let type, let id, try await backend.read(type: type, id: id) == nil {
             throw FHIRError.notFound("\(type)/\(id) is not known")
         }
+        if let type, let id {
+            try await ensureVisible(type, id, .history, context)
+        } else if let type, !(try await restrictions(type, .history, context)).isEmpty {
+            throw FHIRError(status: 403, code: .forbidden, "the history of all \(type) resources is outside what this caller may see")
+        }
         let page = try await backend.history(HistoryQuery(type: type, id: id, since: since, count: max(count, 1), before: before))
         var path = baseURL
         if let type { path += "/" + type }
@@ -139,6 +149,7 @@ extension FHIRRepository {
     /// Patient/$everything: the patient and every resource in their compartment (operation-patient-everything).
     public func everything(patientId: String, baseURL: String, context: RequestContext = RequestContext()) async throws -> [UInt8] {
         try await runHooks(.operation, ResourceKey(type: "Patient", id: patientId), context)
+        try await ensureVisible("Patient", patientId, .operation, context)
         let patient = try await read(type: "Patient", id: patientId, context: context)
         var records = [patient]
         var cursor: PageCursor?

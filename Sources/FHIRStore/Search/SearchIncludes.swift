@@ -9,7 +9,12 @@ extension FHIRRepository {
     /// never one that is already a match. `_include` follows the references the page's resources
     /// hold (read from their own index rows); `_revinclude` finds the resources that reference them.
     /// Each `_revinclude` adds at most the server's maximum page size per round.
-    func included(for matches: [ResourceRecord], options: SearchResultOptions) async throws -> [ResourceRecord] {
+    /// `restrictions(type)`: the caller's access filters for included resources of `type` (see
+    /// `InteractionHook.restriction`), so an include never returns what a search could not.
+    func included(
+        for matches: [ResourceRecord], options: SearchResultOptions,
+        restrictions: (String) async throws -> [[IndexPredicate]] = { _ in [] }
+    ) async throws -> [ResourceRecord] {
         guard !options.includes.isEmpty || !options.revincludes.isEmpty, !matches.isEmpty else { return [] }
         var seen = Set(matches.map { $0.type + "/" + $0.id })
         var result: [ResourceRecord] = []
@@ -34,7 +39,7 @@ extension FHIRRepository {
             }
             for (t, ids) in targets.sorted(by: { $0.key < $1.key }) {
                 for chunk in ids.chunked(500) {
-                    found += try await backend.search(StoreQuery(type: t, filters: [[.id(chunk)]], count: chunk.count)).records
+                    found += try await backend.search(StoreQuery(type: t, filters: [[.id(chunk)]] + (try await restrictions(t)), count: chunk.count)).records
                 }
             }
             // _revinclude: resources of the source type whose parameter references the frontier.
@@ -43,7 +48,8 @@ extension FHIRRepository {
                 let referenced = frontier.filter { spec.targetType == nil || spec.targetType == $0.type }
                 for chunk in referenced.chunked(200) {
                     let ors = chunk.map { IndexPredicate.reference(param: param, targetType: $0.type, targetId: $0.id, url: nil) }
-                    let page = try await backend.search(StoreQuery(type: spec.sourceType, filters: [ors], count: settings.maxPageSize))
+                    let page = try await backend.search(StoreQuery(
+                        type: spec.sourceType, filters: [ors] + (try await restrictions(spec.sourceType)), count: settings.maxPageSize))
                     for r in page.records where seen.insert(r.type + "/" + r.id).inserted { found.append(r) }
                 }
             }
