@@ -88,7 +88,16 @@ public struct AuditTrail: InteractionHook {
         if let address = context.sourceAddress {
             agent.set("network", .object(JSONObject([("address", .string(address)), ("type", "2")])), insertingAt: agent.count)
         }
-        if let purpose = context.purpose { agent.set("purposeOfUse", .array([.object(JSONObject([("text", .string(purpose))]))]), insertingAt: agent.count) }
+        if let purpose = context.purpose {
+            var use = JSONObject([("text", .string(purpose))])
+            if CareRelationshipRule.isBreakGlass(context) {
+                // Flagged for the regulator and the patient: emergency access without a relationship.
+                use.set("coding", .array([.object(JSONObject([
+                    ("system", "http://terminology.hl7.org/CodeSystem/v3-ActReason"), ("code", "BTG"), ("display", "break the glass"),
+                ]))]), insertingAt: 0)
+            }
+            agent.set("purposeOfUse", .array([.object(use)]), insertingAt: agent.count)
+        }
         var entities: [JSON] = patients.map { p in
             .object(JSONObject([
                 ("what", .object(JSONObject([("reference", .string(p))]))),

@@ -57,7 +57,12 @@ public struct ScopeEnforcement: InteractionHook {
         let needed: SMARTScope.Permission = interaction == .search ? .search : .read
         let scopes = (try? ScopeSet(parsing: principal.scope)) ?? ScopeSet(clinical: [])
         let granting = scopes.granting(needed, on: type)
-        guard !granting.isEmpty, granting.allSatisfy({ $0.context == .patient }) else { return nil }
+        guard !granting.isEmpty else { return nil }
+        // A user/ scope: what the caller's role and relationships reach.
+        if granting.contains(where: { $0.context == .user }) {
+            return CareRelationshipRule.restriction(type: type, principal: principal, context: context)
+        }
+        guard granting.allSatisfy({ $0.context == .patient }) else { return nil }
         // No patient in context: nothing is visible (an id no resource has).
         guard let patient = principal.patient else { return [.id([""])] }
         return type == "Patient" ? [.id([patient])] : [.compartment([patient])]

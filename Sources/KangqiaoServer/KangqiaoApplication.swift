@@ -109,7 +109,8 @@ public struct KangqiaoApplication: Sendable {
             headers: headers, body: body, baseURL: base,
             context: RequestContext(
                 requestId: context.id, sourceAddress: context.sourceAddress, principal: principal, requestLine: requestLine,
-                purpose: headers["x-purpose-of-use"], changeReason: headers["x-change-reason"]))
+                purpose: headers["x-break-glass"].map { CareRelationshipRule.breakGlassPrefix + $0 } ?? headers["x-purpose-of-use"],
+                changeReason: headers["x-change-reason"]))
         let response = await dispatcher.handle(fhirRequest)
         guard response.status >= 400, !isPublic else { return response }
         return await Self.audited(response, action: "refused", context: fhirRequest.context, audit: audit)

@@ -18,6 +18,9 @@ struct SignatureTests {
         let access = try #require(fhir.access)
         _ = try await access.createPerson(name: name, password: "\(name)-password", roles: [.doctor], scopes: "user/*.cruds",
                                           fhirUser: "Practitioner/\(name)", organization: "Organization/h1")
+        // The care relationship that lets the doctor see the patient's records: an encounter at their hospital.
+        let encounter = #"{"resourceType":"Encounter","status":"in-progress","class":{"code":"AMB"},"subject":{"reference":"Patient/p1"},"serviceProvider":{"reference":"Organization/h1"}}"#
+        #expect(try await fhir.post("/fhir/Encounter", encounter).status == 201)
         return fhir.with(token: try access.mint(for: try #require(try await access.account(name))).accessToken)
     }
 

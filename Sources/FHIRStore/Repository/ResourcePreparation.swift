@@ -21,7 +21,8 @@ struct PreparedResource: Sendable {
         let record = ResourceRecord(
             type: type, id: id, versionId: versionId, lastUpdated: lastUpdated, isDeleted: false,
             json: JSONWriter.bytes(.object(o)))
-        return ResourceWrite(record: record, contentHash: contentHash, compartment: compartment, index: index)
+        // A Patient is its own compartment, also when the server chose its id just now.
+        return ResourceWrite(record: record, contentHash: contentHash, compartment: type == "Patient" ? id : compartment, index: index)
     }
 }
 

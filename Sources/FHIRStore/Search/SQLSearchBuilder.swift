@@ -237,6 +237,18 @@ public struct SQLSearchBuilder {
             return "(" + all.map { predicate($0, on: r, type: type) }.joined(separator: " AND ") + ")"
         case .compartment(let ids):
             return "\(r).compartment IN (" + ids.map { bind(.text($0)) }.joined(separator: ", ") + ")"
+        case .relatedPatients(let links):
+            // The related patients, found from the reference index: one uncorrelated list.
+            let x = alias("x")
+            let e = alias("e")
+            let tie = links.map { link in
+                "(\(e).res_type = \(bind(.text(link.type))) AND \(x).param = \(bind(.text(link.param))) "
+                    + "AND \(x).target_type = \(bind(.text(link.targetType))) AND \(x).target_id = \(bind(.text(link.targetId))))"
+            }
+            guard !tie.isEmpty else { return "1 = 0" }
+            let related = "SELECT \(e).compartment FROM idx_reference \(x) JOIN resource \(e) ON \(e).rid = \(x).rid "
+                + "WHERE \(e).deleted = 0 AND \(e).compartment IS NOT NULL AND (" + tie.joined(separator: " OR ") + ")"
+            return type == "Patient" ? "\(r).res_id IN (\(related))" : "\(r).compartment IN (\(related))"
         case .composite, .canonicalQuantity, .text, .tokenIn:
             return extendedPredicate(p, on: r)
         }

@@ -75,6 +75,27 @@ public indirect enum IndexPredicate: Sendable {
     case tokenIn(param: String, systems: [String], codes: [String])
     /// Resources in the compartment of one of these patients.
     case compartment([String])
+    /// Resources of the patients the caller has a relationship with (access rules): a patient is
+    /// related when a current resource named by one of `links` is in their compartment (or is the
+    /// Patient itself). For Patient resources the rule applies to the patient's own id.
+    case relatedPatients([PatientLink])
+}
+
+/// A kind of resource that ties a patient to someone: a current `type` resource whose reference
+/// parameter `param` points at `targetType/targetId` (an Encounter's service provider, a CareTeam's
+/// participant, a family-doctor EpisodeOfCare's managing organization …).
+public struct PatientLink: Sendable, Hashable {
+    public var type: String
+    public var param: String
+    public var targetType: String
+    public var targetId: String
+
+    public init(type: String, param: String, targetType: String, targetId: String) {
+        self.type = type
+        self.param = param
+        self.targetType = targetType
+        self.targetId = targetId
+    }
 }
 
 /// How a text value is compared with the indexed one.

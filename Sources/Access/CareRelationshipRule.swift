@@ -1,0 +1,59 @@
+import FHIRCore
+import FHIRStore
+
+/// Who may see which patients' clinical data, compiled into the query (issue 5): a doctor or nurse
+/// the patients their organization (or they themselves) have a care relationship with — an
+/// encounter it provided, a care episode or family-doctor contract it manages, the patient's
+/// managing organization or general practitioner, a care team they are in, a referral or an
+/// appointment to them; a pharmacist the patients with prescriptions routed to their pharmacy; a
+/// regulator no clinical content unless investigating (a stated purpose). Break-glass (a stated
+/// emergency reason) lifts the rule for a clinician; the audit record carries the reason.
+public enum CareRelationshipRule {
+    /// The restriction for `principal` on resources of `type`; nil when none applies.
+    public static func restriction(type: String, principal: Principal, context: RequestContext) -> [IndexPredicate]? {
+        // Only patient data is restricted: directories (Organization, Practitioner, Location …) are not.
+        guard type == "Patient" || R4Definitions.shared.patientCompartmentParameters(for: type) != nil else { return nil }
+        let roles = Set(principal.roles.compactMap(Role.init(rawValue:)))
+        if roles.contains(.administrator) || roles.contains(.systemClient) { return nil }
+        if roles.contains(.regulator) {
+            return context.purpose?.lowercased().hasPrefix("investigation") == true ? nil : nothing
+        }
+        let clinician = roles.contains(.doctor) || roles.contains(.nurse)
+        if clinician || roles.contains(.pharmacist), isBreakGlass(context) { return nil }
+        var links: [PatientLink] = []
+        let org = principal.organization.flatMap { $0.hasPrefix("Organization/") ? String($0.dropFirst(13)) : nil }
+        let me = principal.fhirUser.flatMap { $0.hasPrefix("Practitioner/") ? String($0.dropFirst(13)) : nil }
+        if clinician {
+            if let org {
+                for (t, p) in [("Encounter", "service-provider"), ("EpisodeOfCare", "organization"), ("Patient", "organization"),
+                               ("Patient", "general-practitioner"), ("CareTeam", "participant"), ("ServiceRequest", "performer")] {
+                    links.append(PatientLink(type: t, param: p, targetType: "Organization", targetId: org))
+                }
+            }
+            if let me {
+                for (t, p) in [("Patient", "general-practitioner"), ("CareTeam", "participant"), ("Appointment", "practitioner"),
+                               ("ServiceRequest", "performer"), ("Encounter", "practitioner")] {
+                    links.append(PatientLink(type: t, param: p, targetType: "Practitioner", targetId: me))
+                }
+            }
+        }
+        if roles.contains(.pharmacist), let org {
+            links.append(PatientLink(type: "MedicationRequest", param: "intended-dispenser", targetType: "Organization", targetId: org))
+        }
+        guard clinician || roles.contains(.pharmacist) else {
+            // Other roles (insurance auditor, CDC officer) get their rules with their workflows; until then no patient data.
+            return roles.contains(.resident) ? nil : nothing
+        }
+        return links.isEmpty ? nothing : [.relatedPatients(links)]
+    }
+
+    /// Matches no resource.
+    static let nothing: [IndexPredicate] = [.id([""])]
+
+    /// A clinician's emergency access (`X-Break-Glass: <reason>`), recorded as the purpose of use.
+    public static func isBreakGlass(_ context: RequestContext) -> Bool {
+        context.purpose?.hasPrefix(breakGlassPrefix) == true
+    }
+
+    public static let breakGlassPrefix = "break-glass: "
+}
