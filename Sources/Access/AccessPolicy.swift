@@ -21,5 +21,21 @@ public struct AccessPolicy: Sendable, Equatable {
     /// Audit records are kept at least this long (R-SEC-2: ≥ 6 months); clinical records longer (R-SEC-3).
     public var auditRetentionDays: Int = 183
 
+    /// The SMART scopes an account of each role gets by default (what its tokens may carry at most).
+    public var defaultScopes: [Role: String] = [
+        .resident: "patient/*.rs openid fhirUser",
+        .doctor: "user/*.cruds openid fhirUser",
+        .nurse: "user/*.crus openid fhirUser",
+        .pharmacist: "user/MedicationRequest.rs user/MedicationDispense.crus user/Medication.rs user/Patient.rs "
+            + "user/AllergyIntolerance.rs user/Condition.rs user/Observation.rs user/Organization.rs user/Practitioner.rs openid fhirUser",
+        .insuranceAuditor: "user/Claim.rs user/ClaimResponse.crus user/Coverage.rs user/Patient.rs user/Organization.rs openid fhirUser",
+        .cdcOfficer: "user/Immunization.rs user/ImmunizationRecommendation.rs user/Condition.rs user/Observation.rs "
+            + "user/DiagnosticReport.rs user/Patient.rs user/Organization.rs openid fhirUser",
+        .regulator: "user/AuditEvent.rs user/Organization.rs user/Practitioner.rs user/PractitionerRole.rs user/Location.rs "
+            + "user/HealthcareService.rs user/Provenance.rs openid fhirUser",
+        .administrator: "user/*.cruds openid fhirUser",
+        .systemClient: "system/*.cruds",
+    ]
+
     public init() {}
 }

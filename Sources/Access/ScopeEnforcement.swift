@@ -63,6 +63,8 @@ public struct ScopeEnforcement: InteractionHook {
             return CareRelationshipRule.restriction(type: type, principal: principal, context: context)
         }
         guard granting.allSatisfy({ $0.context == .patient }) else { return nil }
+        // Directories (Organization, Practitioner, Location …) hold no patient's data: open to residents too.
+        guard type == "Patient" || R4Definitions.shared.patientCompartmentParameters(for: type) != nil else { return nil }
         // No patient in context: nothing is visible (an id no resource has).
         guard let patient = principal.patient else { return [.id([""])] }
         return type == "Patient" ? [.id([patient])] : [.compartment([patient])]

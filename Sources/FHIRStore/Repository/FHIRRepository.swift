@@ -180,6 +180,8 @@ public struct FHIRRepository: Sendable {
             throw FHIRError(status: 400, code: .invalid, "the body id '\(bodyId)' does not match the URL id '\(id)'", expression: ["\(type).id"])
         }
         let prepared = try prepare(resource, type: type)
+        // Changing a resource needs the same reach as reading it (a new id is a create).
+        if let current = try await backend.read(type: type, id: id), !current.isDeleted { try await ensureVisible(type, id, .update, context) }
         let result = try await backend.write { [self] tx in
             let r = try await Self.update(prepared, id: id, ifMatch: ifMatch, in: tx)
             if r.changed { try await commitHooks(.update, [r.record], context, tx) }
@@ -244,6 +246,7 @@ public struct FHIRRepository: Sendable {
     @discardableResult
     public func delete(type: String, id: String, context: RequestContext = RequestContext()) async throws -> ResourceRecord? {
         try await runHooks(.delete, ResourceKey(type: type, id: id), context)
+        if let current = try await backend.read(type: type, id: id), !current.isDeleted { try await ensureVisible(type, id, .delete, context) }
         let result = try await backend.write { [self] tx in
             let r = try await Self.delete(type: type, id: id, in: tx)
             if let r { try await commitHooks(.delete, [r], context, tx) }
