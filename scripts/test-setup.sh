@@ -32,6 +32,18 @@ for _ in $(seq 1 30); do
   $AS_POSTGRES psql -p "$PORT" -qAtc 'select 1' >/dev/null 2>&1 && break
   sleep 1
 done
+# The suites run in parallel, each PostgreSQL test with a pool of its own: the default 100
+# connections run out (a test then waits 10 s and fails), so allow more.
+MAX_CONN=$($AS_POSTGRES psql -p "$PORT" -qAtc "show max_connections")
+if [ "${MAX_CONN:-0}" -lt 400 ]; then
+  log "raising max_connections from $MAX_CONN to 400"
+  $AS_POSTGRES psql -p "$PORT" -qc "alter system set max_connections = 400" >&2
+  $SUDO pg_ctlcluster 15 main restart >&2
+  for _ in $(seq 1 30); do
+    $AS_POSTGRES psql -p "$PORT" -qAtc 'select 1' >/dev/null 2>&1 && break
+    sleep 1
+  done
+fi
 DB_USER=kangqiao
 DB_PASS=kangqiao
 DB_NAME=kangqiao_test
