@@ -18,7 +18,9 @@ public struct KangqiaoRuntime: Sendable {
         self.backend = backend
         self.repository = FHIRRepository(
             backend: backend, checker: definitions.checker, indexer: definitions.indexer, parameters: definitions.parameters,
-            hooks: accessControl ? [ScopeEnforcement(), SignedRecordLock(backend: backend), AuditTrail(backend: backend)] : [])
+            hooks: accessControl
+                ? [ScopeEnforcement(), ConsentEnforcement(backend: backend), SignedRecordLock(backend: backend), AuditTrail(backend: backend)]
+                : [])
         self.dispatcher = FHIRDispatcher(repository: repository, capabilities: definitions.capabilities, validator: definitions.checker)
     }
 

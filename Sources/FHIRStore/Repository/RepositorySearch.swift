@@ -146,6 +146,24 @@ extension FHIRRepository {
         return writer.finish()
     }
 
+    /// The records the caller's restrictions reach, checked per type by the same SQL as a search
+    /// (a multi-type result such as $everything cannot carry one type's filters in its query).
+    func visibleOnly(_ records: [ResourceRecord], _ context: RequestContext) async throws -> [ResourceRecord] {
+        var keep = Set<String>()
+        var restricted = Set<String>()
+        for (type, group) in Dictionary(grouping: records, by: \.type) {
+            let filters = try await restrictions(type, .search, context)
+            guard !filters.isEmpty else { continue }
+            restricted.insert(type)
+            for chunk in group.map(\.id).chunked(500) {
+                for r in try await backend.search(StoreQuery(type: type, filters: [[.id(chunk)]] + filters, count: chunk.count)).records {
+                    keep.insert(r.type + "/" + r.id)
+                }
+            }
+        }
+        return records.filter { !restricted.contains($0.type) || keep.contains($0.type + "/" + $0.id) }
+    }
+
     /// Patient/$everything: the patient and every resource in their compartment (operation-patient-everything).
     public func everything(patientId: String, baseURL: String, context: RequestContext = RequestContext()) async throws -> [UInt8] {
         try await runHooks(.operation, ResourceKey(type: "Patient", id: patientId), context)
@@ -159,6 +177,7 @@ extension FHIRRepository {
             records += page.records.filter { !($0.type == "Patient" && $0.id == patientId) }
             cursor = page.next
         } while cursor != nil
+        records = try await visibleOnly(records, context)
         var writer = BundleWriter(type: "searchset", total: records.count, links: [("self", "\(baseURL)/Patient/\(patientId)/$everything")])
         for r in records {
             writer.entry(fullUrl: "\(baseURL)/\(r.type)/\(r.id)", resource: r.json, extra: [("search", ["mode": "match"])])
