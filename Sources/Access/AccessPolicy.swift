@@ -21,6 +21,9 @@ public struct AccessPolicy: Sendable, Equatable {
     /// Audit records are kept at least this long (R-SEC-2: ≥ 6 months); clinical records longer (R-SEC-3).
     public var auditRetentionDays: Int = 183
 
+    /// RelatedPerson.relationship codes (v3-RoleCode) that make a person a patient's guardian: who may
+    /// see the patient's record with their own login (a parent for a child, R-SEC-1).
+    public var guardianRelationshipCodes: Set<String> = ["GUARD", "PRN", "MTH", "FTH", "PRNINLAW", "NPRN", "STPPRN", "POWATT"]
     /// The SMART scopes an account of each role gets by default (what its tokens may carry at most).
     public var defaultScopes: [Role: String] = [
         .resident: "patient/*.rs openid fhirUser",

@@ -7,7 +7,14 @@ import FHIRStore
 /// that patient's compartment (`restriction`), so searches, pages, counts and includes never show
 /// another patient's data. Relationship rules for clinicians (care relationships, consent) come next.
 public struct ScopeEnforcement: InteractionHook {
-    public init() {}
+    /// Where guardianships are looked up; nil: a patient/ scope reaches the patient alone.
+    let backend: (any StoreBackend)?
+    let policy: AccessPolicy
+
+    public init(backend: (any StoreBackend)? = nil, policy: AccessPolicy = AccessPolicy()) {
+        self.backend = backend
+        self.policy = policy
+    }
 
     /// The SMART permission an interaction needs; nil for bundles (their entries are checked one by one).
     static func permission(for interaction: FHIRInteraction, target: ResourceKey?) -> SMARTScope.Permission? {
@@ -67,6 +74,27 @@ public struct ScopeEnforcement: InteractionHook {
         guard type == "Patient" || R4Definitions.shared.patientCompartmentParameters(for: type) != nil else { return nil }
         // No patient in context: nothing is visible (an id no resource has).
         guard let patient = principal.patient else { return [.id([""])] }
-        return type == "Patient" ? [.id([patient])] : [.compartment([patient])]
+        let patients = [patient] + (try await wards(of: patient))
+        return type == "Patient" ? [.id(patients)] : [.compartment(patients)]
+    }
+
+    /// The patients `patient` is guardian of: RelatedPerson resources their own Patient links to
+    /// (`Patient.link.other`, FHIR's way of saying "this person is also that related person"),
+    /// active, with a guardian relationship (AccessPolicy.guardianRelationshipCodes), name the wards.
+    func wards(of patient: String) async throws -> [String] {
+        guard let backend, let me = try await backend.read(type: "Patient", id: patient), !me.isDeleted,
+            let o = try? JSONParser.parse(me.json)
+        else { return [] }
+        var wards: [String] = []
+        for link in o["link"]?.arrayValue ?? [] {
+            guard let ref = link["other"]?["reference"]?.stringValue, ref.hasPrefix("RelatedPerson/"),
+                let rp = try await backend.read(type: "RelatedPerson", id: String(ref.dropFirst(14))), !rp.isDeleted,
+                let r = try? JSONParser.parse(rp.json), r["active"]?.boolValue != false,
+                let ward = r["patient"]?["reference"]?.stringValue, ward.hasPrefix("Patient/")
+            else { continue }
+            let codes = (r["relationship"]?.arrayValue ?? []).flatMap { $0["coding"]?.arrayValue ?? [] }.compactMap { $0["code"]?.stringValue }
+            if codes.contains(where: policy.guardianRelationshipCodes.contains) { wards.append(String(ward.dropFirst(8))) }
+        }
+        return wards
     }
 }

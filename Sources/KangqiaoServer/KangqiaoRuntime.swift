@@ -19,7 +19,7 @@ public struct KangqiaoRuntime: Sendable {
         self.repository = FHIRRepository(
             backend: backend, checker: definitions.checker, indexer: definitions.indexer, parameters: definitions.parameters,
             hooks: accessControl
-                ? [ScopeEnforcement(), ConsentEnforcement(backend: backend), SignedRecordLock(backend: backend), AuditTrail(backend: backend)]
+                ? [ScopeEnforcement(backend: backend), ConsentEnforcement(backend: backend), SignedRecordLock(backend: backend), AuditTrail(backend: backend)]
                 : [])
         self.dispatcher = FHIRDispatcher(repository: repository, capabilities: definitions.capabilities, validator: definitions.checker)
     }
