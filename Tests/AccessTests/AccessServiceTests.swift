@@ -168,4 +168,21 @@ struct AccessServiceTests {
             await #expect(throws: SealedKeyError.self) { _ = try await service(db, master: KeySealer.newEncodedMasterKey()) }
         }
     }
+
+    @Test("a verified token is remembered until it expires, then refused like any expired token", arguments: AccessBackend.allCases)
+    func verifiedTokenCache(kind: AccessBackend) async throws {
+        try await withAccessBackend(kind) { db in
+            let clock = TestClock()
+            let access = try await service(db, clock: clock)
+            let secret = try await access.createClient(name: "cache-test", scopes: "system/Patient.r")
+            let token = try await access.clientCredentials(clientID: "cache-test", secret: secret, scope: nil).accessToken
+            #expect(try await access.verify(token).subject == "cache-test")
+            clock.advance(200)
+            #expect(try await access.verify(token).subject == "cache-test", "remembered, still valid")
+            clock.advance(200)
+            await #expect(throws: TokenError.expired) { try await access.verify(token) }
+            // A tampered copy is never taken for the remembered one.
+            await #expect(throws: TokenError.self) { try await access.verify(token + "A") }
+        }
+    }
 }
