@@ -27,7 +27,7 @@ extension PostgresResourceSQL {
     /// multi-row statements whatever the batch size.
     func appendAudit(_ batch: [AuditRow]) async throws -> [Int64] {
         guard !batch.isEmpty else { return [] }
-        let ids = try await rows("SELECT nextval(pg_get_serial_sequence('audit_event', 'aid')) FROM generate_series(1, $1)",
+        let ids = try await rows("SELECT nextval('audit_event_aid_seq') FROM generate_series(1, $1)",
                                  [.int(Int64(batch.count))]).map { row in try PostgresErrors.decoding { try row.decode(Int64.self) } }
         guard ids.count == batch.count else { throw StoreError.database("PostgreSQL: the audit sequence answered too few ids") }
         var binds: [SQLValue] = []
