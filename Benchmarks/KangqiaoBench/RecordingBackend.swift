@@ -77,6 +77,9 @@ final class RecordingTransaction: StoreTransaction {
     func auditHead(_ chain: String) async throws -> StoredAuditRow? { try await inner.auditHead(chain) }
     func auditHeads() async throws -> [StoredAuditRow] { try await inner.auditHeads() }
     func sealAudit(_ seals: [AuditSeal]) async throws { try await inner.sealAudit(seals) }
+    func pruneAudit(chain: String, throughSequence sequence: Int64) async throws {
+        try await inner.pruneAudit(chain: chain, throughSequence: sequence)
+    }
 
     func put(_ write: ResourceWrite) async throws {
         try await inner.put(write)

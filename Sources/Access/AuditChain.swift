@@ -99,7 +99,11 @@ public enum AuditChain {
     /// Walks every chain (links in sequence order) and returns the first break of each, checking the
     /// record hashes recomputed from the stored records (`actualRecordHash`, nil when the record is
     /// gone), the link hashes, the sequence, the links between them and the anchors across chains.
-    public static func verify(_ chains: [String: [(link: AuditLink, actualRecordHash: [UInt8]?)]]) -> [AuditChainBreak] {
+    /// `checkpoints`: per chain, the last link pruned by retention (its sequence and hash): the chain
+    /// then starts right after it, and anchors to pruned links are not checked.
+    public static func verify(
+        _ chains: [String: [(link: AuditLink, actualRecordHash: [UInt8]?)]], checkpoints: [String: AuditAnchor] = [:]
+    ) -> [AuditChainBreak] {
         var breaks: [AuditChainBreak] = []
         var heads: [String: [Int64: [UInt8]]] = [:]
         for (chain, links) in chains {
@@ -109,7 +113,9 @@ public enum AuditChain {
         }
         for chain in chains.keys.sorted() {
             guard let links = chains[chain] else { continue }
-            var previous: AuditLink?
+            var previous: AuditLink? = checkpoints[chain].map {
+                AuditLink(chain: chain, sequence: $0.sequence, recordHash: [], previousHash: [], anchors: [], linkHash: $0.linkHash)
+            }
             for (link, actual) in links {
                 func broken(_ reason: AuditChainBreak.Reason) { breaks.append(AuditChainBreak(chain: chain, sequence: link.sequence, reason: reason)) }
                 let expectedSequence = (previous?.sequence ?? 0) + 1
@@ -130,7 +136,7 @@ public enum AuditChain {
         // Anchors: every head recorded in one chain must still be in the chain it names.
         for chain in chains.keys.sorted() {
             for (link, _) in chains[chain] ?? [] {
-                for a in link.anchors where heads[a.chain]?[a.sequence] != a.linkHash {
+                for a in link.anchors where heads[a.chain]?[a.sequence] != a.linkHash && a.sequence > (checkpoints[a.chain]?.sequence ?? 0) {
                     if !breaks.contains(where: { $0.chain == a.chain }) {
                         breaks.append(AuditChainBreak(chain: a.chain, sequence: a.sequence, reason: .anchorMismatch))
                     }

@@ -68,7 +68,7 @@ struct TokenCommand: AsyncParsableCommand {
 /// `kangqiao audit verify`: walks every audit chain and reports the first broken link of each.
 struct AuditCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
-        commandName: "audit", abstract: "The audit trail.", subcommands: [AuditVerify.self])
+        commandName: "audit", abstract: "The audit trail.", subcommands: [AuditVerify.self, AuditPrune.self])
 }
 
 struct AuditVerify: AsyncParsableCommand {
@@ -92,5 +92,28 @@ struct AuditVerify: AsyncParsableCommand {
             for b in report.breaks { print("BROKEN: \(b)") }
             throw ExitCode(1)
         }
+    }
+}
+
+/// `kangqiao audit prune --days N`: deletes audit records older than N days (never fewer than the
+/// R-SEC-2 floor of 183), keeping a checkpoint per chain so the rest still verifies.
+struct AuditPrune: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "prune", abstract: "Delete audit records older than the retention period (at least 183 days).")
+
+    @Option(help: "Keep this many days (at least 183, R-SEC-2).") var days: Int = AccessPolicy().auditRetentionDays
+    @OptionGroup var db: DatabaseOption
+
+    func run() async throws {
+        let location = try DatabaseLocation(db.location)
+        let backend = try await location.open(logger: Logger(label: "kangqiao"))
+        do {
+            let pruned = try await AuditRetention.prune(backend, olderThanDays: days, nowMillis: Int64(Date().timeIntervalSince1970 * 1000))
+            print("pruned \(pruned) audit records older than \(days) days")
+        } catch let denied as AccessDenied {
+            await backend.close()
+            throw ValidationError(denied.message)
+        }
+        await backend.close()
     }
 }

@@ -126,3 +126,36 @@ struct AuditTrailTests {
         }
     }
 }
+
+/// R-SEC-2 retention: old records can be pruned from the start of a chain, never below 183 days, and
+/// what remains still verifies from the kept checkpoint.
+@Suite("Audit retention")
+struct AuditRetentionTests {
+    @Test("pruning keeps a checkpoint so the rest verifies; a missing or altered checkpoint is found", arguments: ServerBackendKind.allCases)
+    func prune(kind: ServerBackendKind) async throws {
+        try await withFHIRServer(kind) { fhir, runtime in
+            let backend = runtime.backend
+            for _ in 0..<10 {
+                _ = try await fhir.post("/fhir/Patient", AuditTrailTests.patient)
+                try await Task.sleep(for: .milliseconds(3))  // distinct recording times
+            }
+            try await AuditSealer(backend: backend, chain: "r").sealPending()
+            let rows = try await backend.auditChain("r")
+            #expect(rows.count == 10)
+            await #expect(throws: AccessDenied.self) { try await AuditRetention.prune(backend, olderThanDays: 30, nowMillis: 0) }
+            #expect(try await AuditRetention.prune(backend, recordedBefore: rows[5].row.recorded + 1) == 6)
+            let left = try await backend.auditChain("r")
+            #expect(left.first.map { $0.sequence ?? 0 } ?? 0 > 1 && left.last?.sequence == 10)
+            #expect(try await AuditVerifier.verify(backend).breaks.isEmpty)
+            // Without the checkpoint the pruned start is a gap; an altered checkpoint breaks the next link.
+            let saved = try #require(try await backend.privateRecord(kind: AuditRetention.checkpointKind, key: "r"))
+            try await backend.write { tx in try await tx.deletePrivateRecord(kind: AuditRetention.checkpointKind, key: "r") }
+            #expect(try await AuditVerifier.verify(backend).breaks == [AuditChainBreak(chain: "r", sequence: 1, reason: .gap)])
+            let forged = String(decoding: saved, as: UTF8.self).replacingOccurrences(of: #""hash":"A"#, with: #""hash":"B"#)
+                .replacingOccurrences(of: #""hash":""#, with: #""hash":"C"#)
+            try await backend.write { tx in try await tx.putPrivateRecord(kind: AuditRetention.checkpointKind, key: "r", value: Array(forged.utf8)) }
+            let first = try #require(left.first?.sequence)
+            #expect(try await AuditVerifier.verify(backend).breaks == [AuditChainBreak(chain: "r", sequence: first, reason: .brokenLink)])
+        }
+    }
+}

@@ -88,6 +88,9 @@ public protocol StoreTransaction: Sendable {
 
     func sealAudit(_ seals: [AuditSeal]) async throws
 
+    /// Deletes the sealed rows of `chain` up to `sequence` (retention), with their patient rows.
+    func pruneAudit(chain: String, throughSequence sequence: Int64) async throws
+
     /// Replaces the search-index rows of current resources, writing no version (`FHIRRepository.reindex`).
     /// Keys that name no stored resource are skipped.
     func replaceIndexes(_ replacements: [IndexReplacement]) async throws

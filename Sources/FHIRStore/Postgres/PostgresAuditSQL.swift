@@ -92,6 +92,12 @@ extension PostgresResourceSQL {
                 + "AS v(aid, chain, seq, link) WHERE a.aid = v.aid AND a.chain IS NULL", binds)
     }
 
+    func pruneAudit(chain: String, throughSequence sequence: Int64) async throws {
+        _ = try await rows("DELETE FROM audit_patient WHERE aid IN (SELECT aid FROM audit_event WHERE chain = $1 AND seq <= $2)",
+                           [.text(chain), .int(sequence)])
+        _ = try await rows("DELETE FROM audit_event WHERE chain = $1 AND seq <= $2", [.text(chain), .int(sequence)])
+    }
+
     func auditChain(_ chain: String) async throws -> [StoredAuditRow] {
         try await auditRows("SELECT \(Self.auditColumns) FROM audit_event WHERE chain = $1 ORDER BY seq", [.text(chain)])
     }
@@ -118,4 +124,7 @@ extension PostgresTransaction {
     func auditHead(_ chain: String) async throws -> StoredAuditRow? { try await statement { try await sql.auditHead(chain) } }
     func auditHeads() async throws -> [StoredAuditRow] { try await statement { try await sql.auditHeads() } }
     func sealAudit(_ seals: [AuditSeal]) async throws { try await statement { try await sql.sealAudit(seals) } }
+    func pruneAudit(chain: String, throughSequence sequence: Int64) async throws {
+        try await statement { try await sql.pruneAudit(chain: chain, throughSequence: sequence) }
+    }
 }

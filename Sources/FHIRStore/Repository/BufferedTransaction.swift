@@ -44,6 +44,9 @@ final class BufferedTransaction: StoreTransaction, @unchecked Sendable {
     func auditHead(_ chain: String) async throws -> StoredAuditRow? { try await base.auditHead(chain) }
     func auditHeads() async throws -> [StoredAuditRow] { try await base.auditHeads() }
     func sealAudit(_ seals: [AuditSeal]) async throws { try await base.sealAudit(seals) }
+    func pruneAudit(chain: String, throughSequence sequence: Int64) async throws {
+        try await base.pruneAudit(chain: chain, throughSequence: sequence)
+    }
     func replaceIndexes(_ replacements: [IndexReplacement]) async throws {
         try await flush()
         try await base.replaceIndexes(replacements)

@@ -56,6 +56,11 @@ extension SQLiteConnection {
         }
     }
 
+    func pruneAudit(chain: String, throughSequence sequence: Int64) throws {
+        try run("DELETE FROM audit_patient WHERE aid IN (SELECT aid FROM audit_event WHERE chain = ?1 AND seq <= ?2)", [.text(chain), .int(sequence)])
+        try run("DELETE FROM audit_event WHERE chain = ?1 AND seq <= ?2", [.text(chain), .int(sequence)])
+    }
+
     func auditChain(_ chain: String) throws -> [StoredAuditRow] {
         try auditRows("SELECT \(Self.auditColumns) FROM audit_event WHERE chain = ?1 ORDER BY seq", [.text(chain)])
     }

@@ -122,6 +122,7 @@ final class SQLiteTransaction: StoreTransaction, @unchecked Sendable {
     func auditHead(_ chain: String) async throws -> StoredAuditRow? { try conn.auditHead(chain) }
     func auditHeads() async throws -> [StoredAuditRow] { try conn.auditHeads() }
     func sealAudit(_ seals: [AuditSeal]) async throws { try conn.sealAudit(seals) }
+    func pruneAudit(chain: String, throughSequence sequence: Int64) async throws { try conn.pruneAudit(chain: chain, throughSequence: sequence) }
     func replaceIndexes(_ replacements: [IndexReplacement]) async throws { try conn.replaceIndexes(replacements) }
 }
 
