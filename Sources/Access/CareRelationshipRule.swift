@@ -40,11 +40,33 @@ public enum CareRelationshipRule {
         if roles.contains(.pharmacist), let org {
             links.append(PatientLink(type: "MedicationRequest", param: "intended-dispenser", targetType: "Organization", targetId: org))
         }
+        if roles.contains(.insuranceAuditor) {
+            guard let org else { return nothing }
+            return insuranceAuditorRestriction(type: type, insurer: org)
+        }
         guard clinician || roles.contains(.pharmacist) else {
-            // Other roles (insurance auditor, CDC officer) get their rules with their workflows; until then no patient data.
+            // The CDC officer gets a rule with the public-health workflows; until then no patient data.
             return roles.contains(.resident) ? nil : nothing
         }
         return links.isEmpty ? nothing : [.relatedPatients(links)]
+    }
+
+    /// An insurance auditor sees the claims made to their insurer, the responses and coverages it
+    /// issued, and what those claims name by search parameter: the patient and the encounters.
+    static func insuranceAuditorRestriction(type: String, insurer: String) -> [IndexPredicate] {
+        let toInsurer: [[IndexPredicate]] = [[.reference(param: "insurer", targetType: "Organization", targetId: insurer, url: nil)]]
+        switch type {
+        case "Claim", "ClaimResponse":
+            return toInsurer[0]
+        case "Coverage":
+            return [.reference(param: "payor", targetType: "Organization", targetId: insurer, url: nil)]
+        case "Patient":
+            return [.referencedBy(sourceType: "Claim", param: "patient", filters: toInsurer)]
+        case "Encounter":
+            return [.referencedBy(sourceType: "Claim", param: "encounter", filters: toInsurer)]
+        default:
+            return nothing
+        }
     }
 
     /// Matches no resource.

@@ -86,3 +86,35 @@ struct CareRelationshipTests {
         }
     }
 }
+
+/// Issue 5: an insurance auditor sees the claims made to their insurer and what they name (the
+/// patient, the encounter), nothing of patients who claimed elsewhere.
+@Suite("Insurance auditor's reach")
+struct InsuranceAuditorTests {
+    @Test("claims to the auditor's insurer, their patients and encounters; not another insurer's", arguments: ServerBackendKind.allCases)
+    func auditor(kind: ServerBackendKind) async throws {
+        try await withFHIRServer(kind) { fhir, _ in
+            let access = try #require(fhir.access)
+            func id(_ r: FHIRTestResponse) throws -> String { try #require(r.json["id"]?.stringValue, "\(r.text.prefix(300))") }
+            let p = try id(try await fhir.post("/fhir/Patient", #"{"resourceType":"Patient","name":[{"family":"冯"}]}"#))
+            let q = try id(try await fhir.post("/fhir/Patient", #"{"resourceType":"Patient","name":[{"family":"陈"}]}"#))
+            let enc = try id(try await fhir.post("/fhir/Encounter", #"{"resourceType":"Encounter","status":"finished","class":{"code":"AMB"},"subject":{"reference":"Patient/\#(p)"}}"#))
+            func claim(_ patient: String, _ insurer: String, encounter: String? = nil) -> String {
+                let item = encounter.map { #","item":[{"sequence":1,"productOrService":{"text":"门诊"},"encounter":[{"reference":"Encounter/\#($0)"}]}]"# } ?? ""
+                return #"{"resourceType":"Claim","status":"active","type":{"coding":[{"system":"http://terminology.hl7.org/CodeSystem/claim-type","code":"professional"}]},"use":"claim","patient":{"reference":"Patient/\#(patient)"},"created":"2026-11-01","provider":{"reference":"Organization/h1"},"priority":{"coding":[{"code":"normal"}]},"insurer":{"reference":"Organization/\#(insurer)"},"insurance":[{"sequence":1,"focal":true,"coverage":{"reference":"Coverage/c1"}}]\#(item)}"#
+            }
+            let mine = try id(try await fhir.post("/fhir/Claim", claim(p, "ins-1", encounter: enc)))
+            let theirs = try id(try await fhir.post("/fhir/Claim", claim(q, "ins-2")))
+            _ = try await access.createPerson(name: "auditor", password: "auditor-password", roles: [.insuranceAuditor],
+                                              scopes: "user/Claim.rs user/Patient.rs user/Encounter.rs", organization: "Organization/ins-1")
+            let auditor = fhir.with(token: try access.mint(for: try #require(try await access.account("auditor"))).accessToken)
+            func ids(_ r: FHIRTestResponse) -> Set<String> { Set(r.json["entry"]?.arrayValue?.compactMap { $0["resource"]?["id"]?.stringValue } ?? []) }
+            #expect(ids(try await auditor.get("/fhir/Claim?_total=accurate")) == [mine])
+            #expect(try await auditor.get("/fhir/Claim/\(theirs)").status == 403)
+            #expect(ids(try await auditor.get("/fhir/Patient")) == [p])
+            #expect(try await auditor.get("/fhir/Patient/\(q)").status == 403)
+            #expect(try await auditor.get("/fhir/Encounter/\(enc)").status == 200)
+            #expect(try await auditor.get("/fhir/Observation").status == 403)
+        }
+    }
+}
