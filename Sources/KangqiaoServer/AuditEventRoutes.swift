@@ -78,10 +78,7 @@ extension FHIRDispatcher {
         }
         if let validator {
             let errors = validator.check(event).filter(\.isError)
-            if !errors.isEmpty {
-                let structural = errors.contains { ![.invariant, .businessRule, .codeInvalid].contains($0.code) }
-                throw FHIRError(status: structural ? 400 : 422, issues: errors)
-            }
+            if !errors.isEmpty { throw FHIRError(rejecting: errors) }
         }
         o["id"] = nil
         o["meta"] = nil

@@ -14,6 +14,13 @@ public struct FHIRError: Error, Sendable, CustomStringConvertible {
         self.issues = [OutcomeIssue(code: code, diagnostics: diagnostics, expression: expression)]
     }
 
+    /// A resource refused by validation: 400 when an error is structural, 422 when only invariants,
+    /// business rules or code bindings are broken (the negative corpus distinguishes the two).
+    public init(rejecting errors: [OutcomeIssue]) {
+        let structural = errors.contains { ![.invariant, .businessRule, .codeInvalid].contains($0.code) }
+        self.init(status: structural ? 400 : 422, issues: errors)
+    }
+
     public var description: String {
         "\(status): " + issues.map(\.diagnostics).joined(separator: "; ")
     }

@@ -37,10 +37,7 @@ extension FHIRRepository {
         }
         if let checker {
             let errors = checker.check(bundle).filter(\.isError)
-            if !errors.isEmpty {
-                let structural = errors.contains { ![.invariant, .businessRule, .codeInvalid].contains($0.code) }
-                throw FHIRError(status: structural ? 400 : 422, issues: errors)
-            }
+            if !errors.isEmpty { throw FHIRError(rejecting: errors) }
         }
         guard let type = o["type"]?.stringValue, type == "transaction" || type == "batch" else {
             throw FHIRError(status: 400, code: .invalid, "Bundle.type must be batch or transaction", expression: ["Bundle.type"])

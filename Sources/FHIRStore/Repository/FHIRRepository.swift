@@ -98,13 +98,12 @@ public struct FHIRRepository: Sendable {
             let issues = checker.check(resource)
             let errors = issues.filter(\.isError)
             if !errors.isEmpty {
-                let structural = errors.contains { ![.invariant, .businessRule, .codeInvalid].contains($0.code) }
                 let prefixed = errors.map { issue -> OutcomeIssue in
                     var i = issue
                     if !expressionPrefix.isEmpty { i.expression = i.expression.map { expressionPrefix + $0 } }
                     return i
                 }
-                throw FHIRError(status: structural ? 400 : 422, issues: prefixed)
+                throw FHIRError(rejecting: prefixed)
             }
         }
         let rows = indexer?.indexRows(for: resource, type: type) ?? SearchIndexRows()
