@@ -73,10 +73,12 @@ public struct AuditQuery: Sendable, Equatable {
     public var limit: Int
     /// Keyset paging: only rows with a smaller aid (newest first).
     public var beforeAid: Int64?
+    /// Only rows the sealer has not chained yet.
+    public var unsealedOnly: Bool
 
     public init(
         patient: String? = nil, actor: String? = nil, organization: String? = nil, from: Int64? = nil, to: Int64? = nil,
-        outcome: Int? = nil, limit: Int = 50, beforeAid: Int64? = nil
+        outcome: Int? = nil, limit: Int = 50, beforeAid: Int64? = nil, unsealedOnly: Bool = false
     ) {
         self.patient = patient
         self.actor = actor
@@ -86,6 +88,7 @@ public struct AuditQuery: Sendable, Equatable {
         self.outcome = outcome
         self.limit = limit
         self.beforeAid = beforeAid
+        self.unsealedOnly = unsealedOnly
     }
 }
 
@@ -101,6 +104,7 @@ extension AuditQuery {
         if let t = to { conditions.append("recorded <= \(bind(.int(t)))") }
         if let o = outcome { conditions.append("outcome = \(bind(.int(Int64(o))))") }
         if let b = beforeAid { conditions.append("aid < \(bind(.int(b)))") }
+        if unsealedOnly { conditions.append("chain IS NULL") }
         let whereSQL = conditions.isEmpty ? "" : "WHERE " + conditions.joined(separator: " AND ")
         return "\(whereSQL) ORDER BY aid DESC LIMIT \(bind(.int(Int64(limit))))"
     }
