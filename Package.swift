@@ -15,6 +15,7 @@ let package = Package(
         .executable(name: "kangqiao", targets: ["kangqiao"]),
         .library(name: "FHIRCore", targets: ["FHIRCore"]),
         .library(name: "FHIRStore", targets: ["FHIRStore"]),
+        .library(name: "ChinaReference", targets: ["ChinaReference"]),
         .library(name: "Access", targets: ["Access"]),
         .library(name: "KangqiaoServer", targets: ["KangqiaoServer"]),
     ],
@@ -33,6 +34,12 @@ let package = Package(
             name: "FHIRCore",
             path: coreSnapshot.map { "\($0)/Sources/FHIRCore" },
             resources: [.copy("Resources/r4-definitions.json")]
+        ),
+        // China's reference data the product needs (pinyin, GB/T 2260 divisions, resident ID rule R-ID18)
+        // and the Chinese profile's URLs; no I/O beyond reading its own vendored tables.
+        .target(
+            name: "ChinaReference",
+            resources: [.copy("Resources/pinyin.tsv"), .copy("Resources/divisions-2023.tsv"), .copy("Resources/division-codes-history.tsv")]
         ),
         .systemLibrary(
             name: "CSQLite",
@@ -88,6 +95,7 @@ let package = Package(
         ),
         .testTarget(name: "FHIRCoreTests", dependencies: ["FHIRCore"], path: coreSnapshot.map { "\($0)/Tests/FHIRCoreTests" }),
         .testTarget(name: "AccessTests", dependencies: ["Access", "FHIRCore", "FHIRStore"]),
+        .testTarget(name: "ChinaReferenceTests", dependencies: ["ChinaReference"]),
         .testTarget(name: "FHIRStoreTests", dependencies: ["FHIRStore", "FHIRCore"], exclude: excludedStoreTests),
         .testTarget(
             name: "KangqiaoServerTests",

@@ -11,6 +11,8 @@ public struct FHIRDispatcher: Sendable {
     public let validator: (any ResourceChecking)?
     /// Each person's signature keys, for `$sign` and `$verify-signature` (set when access control is on).
     public var signingKeys: PersonalSigningKeys?
+    /// The `$operations` beyond the core REST interactions (OperationTable.swift).
+    var operations: [OperationRoute] = OperationRoute.all
 
     public init(repository: FHIRRepository, capabilities: CapabilityStatementBuilder, validator: (any ResourceChecking)?) {
         self.repository = repository
@@ -55,6 +57,13 @@ public struct FHIRDispatcher: Sendable {
     func route(_ r: FHIRHTTPRequest) async throws -> FHIRHTTPResponse {
         let s = r.segments
         let m = r.method
+        if let last = s.last, last.hasPrefix("$"), s.count <= 3 {
+            let level: OperationRoute.Level = s.count == 1 ? .system : s.count == 2 ? .type : .instance
+            let type = s.count >= 2 ? try knownType(s[0]) : nil
+            if let operation = operations.first(where: { $0.matches(name: last, type: type, level: level, method: m) }) {
+                return try await operation.run(self, OperationCall(request: r, type: type, id: s.count == 3 ? s[1] : nil))
+            }
+        }
         switch s.count {
         case 0:
             if m == "POST" { return try await bundle(r) }
@@ -97,8 +106,6 @@ public struct FHIRDispatcher: Sendable {
                 let body = try await repository.everything(patientId: s[1], baseURL: r.baseURL, context: r.context)
                 return FHIRHTTPResponse(status: 200, headers: [("Content-Type", FHIRMediaType.fhirJSON)], body: body)
             case ("POST", "$validate"): return try validate(type: type, r)
-            case ("POST", "$sign"): return try await sign(type: type, id: s[1], r)
-            case ("GET", "$verify-signature"): return try await verifySignature(type: type, id: s[1], r)
             default: break
             }
         case 4:
