@@ -17,6 +17,7 @@ let package = Package(
         .library(name: "FHIRStore", targets: ["FHIRStore"]),
         .library(name: "ChinaReference", targets: ["ChinaReference"]),
         .library(name: "Access", targets: ["Access"]),
+        .library(name: "Registry", targets: ["Registry"]),
         .library(name: "KangqiaoServer", targets: ["KangqiaoServer"]),
     ],
     dependencies: [
@@ -39,7 +40,10 @@ let package = Package(
         // and the Chinese profile's URLs; no I/O beyond reading its own vendored tables.
         .target(
             name: "ChinaReference",
-            resources: [.copy("Resources/pinyin.tsv"), .copy("Resources/divisions-2023.tsv"), .copy("Resources/division-codes-history.tsv")]
+            resources: [
+                .copy("Resources/pinyin.tsv"), .copy("Resources/divisions-2023.tsv"), .copy("Resources/division-codes-history.tsv"),
+                .copy("Resources/nip-schedule-2021.tsv"),
+            ]
         ),
         .systemLibrary(
             name: "CSQLite",
@@ -64,10 +68,19 @@ let package = Package(
                 .product(name: "_CryptoExtras", package: "swift-crypto"),
             ]
         ),
+        // Facility and health-worker registries: the Chinese profile's search parameters, the facility
+        // hierarchy and practitioner records, and their checks.
+        .target(name: "Registry", dependencies: ["FHIRCore", "FHIRStore", "ChinaReference"]),
+        // `kangqiao demo`: a fictitious region generated from a seed (registries, staff, residents, histories).
+        .target(
+            name: "DemoRegion",
+            dependencies: ["FHIRCore", "FHIRStore", "ChinaReference", "Registry", "Access"],
+            resources: [.copy("Resources/surnames.tsv"), .copy("Resources/given-name-characters.tsv")]
+        ),
         .target(
             name: "KangqiaoServer",
             dependencies: [
-                "FHIRCore", "FHIRStore", "Access",
+                "FHIRCore", "FHIRStore", "Access", "Registry", "ChinaReference",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "HTTPTypes", package: "swift-http-types"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
@@ -77,7 +90,7 @@ let package = Package(
         .executableTarget(
             name: "kangqiao",
             dependencies: [
-                "FHIRCore", "FHIRStore", "KangqiaoServer", "Access",
+                "FHIRCore", "FHIRStore", "KangqiaoServer", "Access", "DemoRegion",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
                 .product(name: "Logging", package: "swift-log"),
@@ -100,7 +113,7 @@ let package = Package(
         .testTarget(
             name: "KangqiaoServerTests",
             dependencies: [
-                "KangqiaoServer", "FHIRStore", "FHIRCore", "Access",
+                "KangqiaoServer", "FHIRStore", "FHIRCore", "Access", "Registry", "ChinaReference",
                 .product(name: "HummingbirdTesting", package: "hummingbird"),
                 .product(name: "HTTPTypes", package: "swift-http-types"),
             ]

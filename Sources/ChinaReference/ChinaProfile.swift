@@ -55,5 +55,15 @@ public enum ChinaProfile {
         public static let divisions = "\(base)/CodeSystem/gb2260"
         public static let ethnicity = "\(base)/CodeSystem/gb3304"
         public static let idDocumentType = "\(base)/CodeSystem/id-document-type"
+        /// 诊疗科目 (the 1994 clinical subjects list), a department's or practitioner's specialty.
+        public static let clinicalSubject = "\(base)/CodeSystem/clinical-subject"
+        /// 医疗保障疾病诊断分类与代码 (ICD-10, NHSA edition 2.0).
+        public static let icd10 = "\(base)/CodeSystem/icd-10-nhsa"
+        /// 医疗保障手术操作分类与编码 (ICD-9-CM-3, NHSA edition 2.0).
+        public static let icd9cm3 = "\(base)/CodeSystem/icd-9-cm-3-nhsa"
+        /// The national immunization programme's vaccines, by the programme's abbreviation (`HepB`).
+        public static let nipVaccine = "\(base)/CodeSystem/nip-vaccine"
+        /// What kind of institution an organization is in the region (hospital, primary care, pharmacy …).
+        public static let organizationKind = "\(base)/CodeSystem/organization-kind"
     }
 }

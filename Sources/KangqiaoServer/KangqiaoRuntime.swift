@@ -2,6 +2,7 @@ import Access
 import FHIRCore
 import FHIRStore
 import Logging
+import Registry
 
 /// Wires the layers together for one database: the store backend, the FHIR repository with the R4
 /// validator, indexer and search-parameter registry, and the HTTP dispatcher. `serve`, `import`,
@@ -19,8 +20,9 @@ public struct KangqiaoRuntime: Sendable {
         self.repository = FHIRRepository(
             backend: backend, checker: definitions.checker, indexer: definitions.indexer, parameters: definitions.parameters,
             hooks: accessControl
-                ? [ScopeEnforcement(backend: backend), ConsentEnforcement(backend: backend), SignedRecordLock(backend: backend), AuditTrail(backend: backend)]
-                : [])
+                ? [ScopeEnforcement(backend: backend), ConsentEnforcement(backend: backend), SignedRecordLock(backend: backend), RegistryChecks(),
+                   AuditTrail(backend: backend)]
+                : [RegistryChecks()])
         self.dispatcher = FHIRDispatcher(repository: repository, capabilities: definitions.capabilities, validator: definitions.checker)
     }
 

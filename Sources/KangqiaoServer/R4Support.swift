@@ -1,5 +1,6 @@
 import FHIRCore
 import FHIRStore
+import Registry
 
 /// The R4 definitions adapted to what the store and server need: the validator as a write check,
 /// the index extractor and search-parameter lookup, and the capability statement. Built once: the
@@ -12,15 +13,16 @@ public struct R4Support: Sendable {
 
     public static let shared = R4Support(definitions: .shared)
 
-    init(definitions: R4Definitions) {
-        let extractor = SearchIndexExtractor(definitions: definitions)
+    init(definitions: R4Definitions, profileParameters: [SearchParameterDefinition] = RegistrySearchParameters.all) {
+        let extractor = SearchIndexExtractor(definitions: definitions, additionalParameters: profileParameters)
+        let registry = extractor.searchParameters
         checker = R4ResourceCheck(validator: ResourceValidator(definitions: definitions))
         indexer = extractor
         parameters = extractor
         var builder = CapabilityStatementBuilder(resources: definitions.resourceTypeNames.sorted().map { type in
-            (type, SupportedSearch.parameters(for: type, definitions: definitions))
+            (type, SupportedSearch.parameters(for: type, registry: registry))
         })
-        (builder.searchIncludes, builder.searchRevIncludes) = SupportedSearch.includes(definitions: definitions)
+        (builder.searchIncludes, builder.searchRevIncludes) = SupportedSearch.includes(types: definitions.resourceTypeNames, registry: registry)
         capabilities = builder
     }
 }
@@ -35,21 +37,21 @@ struct R4ResourceCheck: ResourceChecking {
 enum SupportedSearch {
     static let kinds: Set<SearchParameterDefinition.ParameterType> = [.token, .reference, .string, .date, .number, .quantity, .uri]
 
-    static func parameters(for type: String, definitions: R4Definitions) -> [(code: String, type: String)] {
+    static func parameters(for type: String, registry: SearchParameterRegistry) -> [(code: String, type: String)] {
         var result: [(String, String)] = [("_id", "token"), ("_lastUpdated", "date")]
-        for p in definitions.searchParameters.parameters(for: type) where kinds.contains(p.type) && !p.code.hasPrefix("_") {
+        for p in registry.parameters(for: type) where (kinds.contains(p.type) || p.code == GeoDistance.parameter) && !p.code.hasPrefix("_") {
             result.append((p.code, p.type.rawValue))
         }
         // Composites match components of one focus element (SearchIndexExtractor's composite rows).
-        for p in definitions.searchParameters.parameters(for: type) where p.type == .composite {
+        for p in registry.parameters(for: type) where p.type == .composite {
             result.append((p.code, p.type.rawValue))
         }
         // `_text` (DomainResource), `_content` (every type) and `_list` (answered through List.entry.item).
-        for p in definitions.searchParameters.parameters(for: type) where ["_text", "_content"].contains(p.code) {
+        for p in registry.parameters(for: type) where ["_text", "_content"].contains(p.code) {
             result.append((p.code, p.type.rawValue))
         }
         result.append(("_list", "token"))
-        for p in definitions.searchParameters.parameters(for: type) where ["_tag", "_security", "_profile"].contains(p.code) {
+        for p in registry.parameters(for: type) where ["_tag", "_security", "_profile"].contains(p.code) {
             result.append((p.code, p.type.rawValue))
         }
         return result
@@ -57,13 +59,13 @@ enum SupportedSearch {
 
     /// `_include` values per type (`*` and `Type:param` for each reference parameter) and `_revinclude`
     /// values per type (`Source:param` for each reference parameter of any type that may point at it).
-    static func includes(definitions: R4Definitions) -> (include: [String: [String]], revInclude: [String: [String]]) {
+    static func includes(types resourceTypes: [String], registry: SearchParameterRegistry) -> (include: [String: [String]], revInclude: [String: [String]]) {
         var include: [String: [String]] = [:]
         var revInclude: [String: [String]] = [:]
-        let types = definitions.resourceTypeNames.sorted()
+        let types = resourceTypes.sorted()
         for type in types {
             var list = ["*"]
-            for p in definitions.searchParameters.parameters(for: type) where p.type == .reference {
+            for p in registry.parameters(for: type) where p.type == .reference {
                 list.append("\(type):\(p.code)")
                 for target in p.targets {
                     revInclude[target, default: []].append("\(type):\(p.code)")

@@ -40,8 +40,30 @@ public struct SearchParameterDefinition: Sendable, Hashable {
     /// The components of a composite parameter.
     public let components: [Component]
 
+    /// Set for a profile's own parameter; the specification's are named by their id.
+    let definitionURL: String?
+
     /// The canonical URL of the definition.
-    public var url: String { "http://hl7.org/fhir/SearchParameter/" + id }
+    public var url: String { definitionURL ?? ("http://hl7.org/fhir/SearchParameter/" + id) }
+
+    /// A parameter defined outside the R4 specification (a regional profile's), with a FHIRPath
+    /// `expression` evaluated like the specification's own.
+    public init(id: String, code: String, base: [String], type: ParameterType, expression: String?, targets: [String] = [],
+                modifiers: [String] = [], comparators: [String] = [], url: String? = nil) {
+        self.id = id
+        self.name = code
+        self.code = code
+        self.base = base
+        self.type = type
+        self.expression = expression
+        self.targets = targets
+        self.modifiers = modifiers
+        self.comparators = comparators
+        multipleOr = true
+        multipleAnd = true
+        components = []
+        definitionURL = url
+    }
 
     init(json: JSON) throws(DefinitionsError) {
         guard let id = json["id"]?.stringValue, let code = json["c"]?.stringValue,
@@ -60,6 +82,7 @@ public struct SearchParameterDefinition: Sendable, Hashable {
         comparators = strings("cmp")
         multipleOr = flag("mo")
         multipleAnd = flag("ma")
+        definitionURL = nil
         components = (json["co"]?.arrayValue ?? []).compactMap { item in
             guard let c = item["c"]?.stringValue, let x = item["x"]?.stringValue else { return nil }
             return Component(code: c, expression: x)
@@ -125,9 +148,9 @@ extension String {
 /// `_text`), so `parameter("_id", for: "Patient")` answers.
 public struct SearchParameterRegistry: Sendable {
     /// Every parameter, in definition order (1,375 for R4).
-    public let all: [SearchParameterDefinition]
-    let byType: [String: [String: SearchParameterDefinition]]
-    let byID: [String: SearchParameterDefinition]
+    public private(set) var all: [SearchParameterDefinition]
+    private(set) var byType: [String: [String: SearchParameterDefinition]]
+    private(set) var byID: [String: SearchParameterDefinition]
 
     /// Builds the registry; `ancestry` maps each concrete resource type to itself and its ancestors.
     init(json: JSON, ancestry: [String: [String]]) throws(DefinitionsError) {
@@ -152,6 +175,18 @@ public struct SearchParameterRegistry: Sendable {
         }
         self.byType = byType
         self.byID = byID
+    }
+
+    /// This registry with a profile's own parameters added (each on the concrete types of its `base`);
+    /// a profile parameter with the code of an R4 one on the same type replaces it.
+    public func adding(_ extra: [SearchParameterDefinition]) -> SearchParameterRegistry {
+        var copy = self
+        for p in extra {
+            copy.all.append(p)
+            copy.byID[p.id] = p
+            for b in p.base { copy.byType[b, default: [:]][p.code] = p }
+        }
+        return copy
     }
 
     /// The parameter `code` applicable to `resourceType` (own or inherited from `Resource`/`DomainResource`).

@@ -30,7 +30,7 @@ struct CompiledComposite: Sendable {
 
     /// Compiles the composites of `type`; definitions whose expressions do not compile are reported in
     /// `failed`, and composites with a component the registry lacks are skipped.
-    static func compile(type: String, definitions: R4Definitions, cache: inout [String: FHIRPathExpression],
+    static func compile(type: String, registry: SearchParameterRegistry, cache: inout [String: FHIRPathExpression],
                         failed: inout [(String, String, String)]) -> [CompiledComposite] {
         func compiled(_ source: String) throws -> FHIRPathExpression {
             if let e = cache[source] { return e }
@@ -39,12 +39,12 @@ struct CompiledComposite: Sendable {
             return e
         }
         var result: [CompiledComposite] = []
-        for p in definitions.searchParameters.parameters(for: type) where p.type == .composite {
+        for p in registry.parameters(for: type) where p.type == .composite {
             guard let focus = p.expression(for: type), !p.components.isEmpty else { continue }
             do {
                 var components: [Component] = []
                 for c in p.components {
-                    guard let definition = definitions.searchParameters.parameter(c.code, for: type) else { break }
+                    guard let definition = registry.parameter(c.code, for: type) else { break }
                     components.append(Component(type: definition.type, expression: try compiled(erratum(p.id, c) ?? c.expression)))
                 }
                 guard components.count == p.components.count else { continue }

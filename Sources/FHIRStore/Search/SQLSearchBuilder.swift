@@ -251,6 +251,8 @@ public struct SQLSearchBuilder {
             return type == "Patient" ? "\(r).res_id IN (\(related))" : "\(r).compartment IN (\(related))"
         case .composite, .canonicalQuantity, .text, .tokenIn:
             return extendedPredicate(p, on: r)
+        case .near(let param, let latitude, let longitude, let kilometres):
+            return nearCondition(param: param, latitude: latitude, longitude: longitude, kilometres: kilometres, on: r)
         }
     }
 

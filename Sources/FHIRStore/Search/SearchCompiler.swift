@@ -192,6 +192,8 @@ struct SearchCompiler {
         case .number, .quantity: return try numericPredicates(info, p, values)
         case .uri: return try uriPredicates(info, p, values)
         case .composite where !info.components.isEmpty: return try compositePredicates(info, p, values)
+        case .special where info.code == GeoDistance.parameter && p.modifier == nil:
+            return try values.map { try GeoDistance.predicate(param: info.code, $0) }
         case .composite, .special:
             throw FHIRError(status: 400, code: .notSupported, "searching by '\(p.name)' (\(info.kind.rawValue)) is not supported yet", expression: [p.raw])
         }

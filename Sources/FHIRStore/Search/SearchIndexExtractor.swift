@@ -12,6 +12,8 @@ public final class SearchIndexExtractor: ResourceIndexing, SearchParameterLookup
     }
 
     public let definitions: R4Definitions
+    /// R4's parameters and a profile's own (`additionalParameters`), which index and search alike.
+    public let searchParameters: SearchParameterRegistry
     /// R4's search expressions apply `as` to collections (`(Medication.ingredient.item as Reference)`);
     /// later FHIR versions say `ofType`, which is what they mean.
     static let options = FHIRPathOptions(asFiltersCollections: true)
@@ -21,18 +23,22 @@ public final class SearchIndexExtractor: ResourceIndexing, SearchParameterLookup
     /// Parameters whose expression the evaluator could not compile (listed, not hidden).
     public let uncompiled: [(code: String, base: String, error: String)]
 
-    public init(definitions: R4Definitions = .shared) {
+    public init(definitions: R4Definitions = .shared, additionalParameters: [SearchParameterDefinition] = []) {
         self.definitions = definitions
+        let registry = definitions.searchParameters.adding(additionalParameters)
+        self.searchParameters = registry
         var byType: [String: [CompiledParameter]] = [:]
         var cache: [String: FHIRPathExpression] = [:]
         var failed: [(String, String, String)] = []
         var compartments: [String: Set<String>] = [:]
         var composites: [String: [CompiledComposite]] = [:]
         for type in definitions.resourceTypeNames {
-            composites[type] = CompiledComposite.compile(type: type, definitions: definitions, cache: &cache, failed: &failed)
+            composites[type] = CompiledComposite.compile(type: type, registry: registry, cache: &cache, failed: &failed)
             var list: [CompiledParameter] = []
-            for p in definitions.searchParameters.parameters(for: type) {
-                guard p.type != .composite, p.type != .special, let source = p.expression(for: type) else { continue }
+            for p in registry.parameters(for: type) {
+                guard p.type != .composite, p.type != .special || p.code == GeoDistance.parameter,
+                    let source = p.expression(for: type)
+                else { continue }
                 // _id and _lastUpdated live on the resource row itself.
                 if p.code == "_id" || p.code == "_lastUpdated" { continue }
                 if let e = cache[source] {
@@ -59,7 +65,7 @@ public final class SearchIndexExtractor: ResourceIndexing, SearchParameterLookup
     // MARK: SearchParameterLookup
 
     public func parameter(type: String, code: String) -> SearchParameterInfo? {
-        guard let p = definitions.searchParameters.parameter(code, for: type) else { return nil }
+        guard let p = searchParameters.parameter(code, for: type) else { return nil }
         let kind = SearchParameterInfo.Kind(rawValue: p.type.rawValue) ?? .special
         var info = SearchParameterInfo(code: p.code, kind: kind, targets: p.targets)
         if p.type == .composite {
@@ -104,6 +110,11 @@ public final class SearchIndexExtractor: ResourceIndexing, SearchParameterLookup
             // A parameter whose expression fails on this resource indexes nothing for it; validation has
             // already accepted the resource, so this is a gap in the evaluator, not bad data.
             guard let values = try? p.expression.evaluate(on: resource, model: definitions, options: Self.options) else { continue }
+            if p.type == .special {
+                // `near`: a position is indexed as its latitude and longitude (GeoDistance).
+                for v in values { GeoDistance.index(v.json, param: p.code, into: &rows) }
+                continue
+            }
             for v in values { IndexValueConversion.add(v, param: p.code, type: p.type, to: &rows) }
         }
         if only == nil {

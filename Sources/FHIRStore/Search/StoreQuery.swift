@@ -79,6 +79,8 @@ public indirect enum IndexPredicate: Sendable {
     /// related when a current resource named by one of `links` is in their compartment (or is the
     /// Patient itself). For Patient resources the rule applies to the patient's own id.
     case relatedPatients([PatientLink])
+    /// Within `kilometres` of a point (Location `near`, GeoDistance).
+    case near(param: String, latitude: Double, longitude: Double, kilometres: Double)
 }
 
 /// A kind of resource that ties a patient to someone: a current `type` resource whose reference
