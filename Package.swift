@@ -113,7 +113,7 @@ let package = Package(
         .testTarget(
             name: "KangqiaoServerTests",
             dependencies: [
-                "KangqiaoServer", "FHIRStore", "FHIRCore", "Access", "Registry", "ChinaReference",
+                "KangqiaoServer", "FHIRStore", "FHIRCore", "Access", "Registry", "ChinaReference", "DemoRegion",
                 .product(name: "HummingbirdTesting", package: "hummingbird"),
                 .product(name: "HTTPTypes", package: "swift-http-types"),
             ]

@@ -26,7 +26,8 @@ struct DemoHistories {
         func encounter(_ r: DemoResident, at institution: String, doctor: String, on day: CivilDate, type: String, reason: (String, String)?) -> String {
             visit += 1
             let id = "enc\(visit)"
-            let start = "\(day.text)T\(random.int(8...16)):\(["00", "15", "30", "45"][random.int(0...3)]):00+08:00"
+            let hour = random.int(8...16)
+            let start = "\(day.text)T\(hour < 10 ? "0" : "")\(hour):\(["00", "15", "30", "45"][random.int(0...3)]):00+08:00"
             var o = JSONObject([
                 ("resourceType", "Encounter"), ("id", .string(id)), ("status", "finished"),
                 ("class", coding("http://terminology.hl7.org/CodeSystem/v3-ActCode", "AMB", "ambulatory")),

@@ -90,7 +90,10 @@ public struct DemoAccount: Sendable {
     static func choose(facilities: DemoFacilities, workforce: DemoWorkforce, population: DemoPopulation) -> [DemoAccount] {
         let policy = AccessPolicy()
         func scopes(_ role: Role) -> String { policy.defaultScopes[role] ?? "openid fhirUser" }
-        var out: [DemoAccount] = []
+        var out: [DemoAccount] = [
+            DemoAccount(name: "admin", roles: [.administrator], scopes: scopes(.administrator), fhirUser: nil, organization: "Organization/region",
+                        description: "the platform administrator of the region's health commission"),
+        ]
         let hospital = facilities.hospitals[0]
         if let internist = workforce.members.first(where: { $0.institution == hospital.id && $0.sites.first?.specialty.code == "03" && $0.worker.category == .clinical }) {
             out.append(DemoAccount(name: "doctor", roles: [.doctor], scopes: scopes(.doctor), fhirUser: "Practitioner/\(internist.worker.id)",

@@ -8,7 +8,7 @@ struct Kangqiao: AsyncParsableCommand {
         abstract: "Kangqiao (康桥): a regional health information platform on FHIR R4.",
         subcommands: [
             Serve.self, Import.self, Export.self, Reindex.self, Validate.self, FHIRPathCommand.self, ClientCommand.self, TokenCommand.self,
-            AuditCommand.self,
+            AuditCommand.self, Demo.self,
         ])
 }
 

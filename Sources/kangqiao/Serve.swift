@@ -1,4 +1,5 @@
 import Access
+import DemoRegion
 import Foundation
 import ArgumentParser
 import FHIRStore
@@ -13,6 +14,7 @@ struct Serve: AsyncParsableCommand {
     @Option(help: "Address to listen on (env KANGQIAO_HOST).") var host: String?
     @Option(help: "Port to listen on (env KANGQIAO_PORT).") var port: Int?
     @OptionGroup var db: DatabaseOption
+    @Flag(help: "On an empty database, create the demo region first (kangqiao demo) and print its logins.") var demo = false
 
     func run() async throws {
         var logger = Logger(label: "kangqiao")
@@ -25,6 +27,14 @@ struct Serve: AsyncParsableCommand {
             host: host ?? Environment.value("KANGQIAO_HOST") ?? "127.0.0.1",
             port: port ?? Environment.value("KANGQIAO_PORT").flatMap(Int.init) ?? 8080)
         let access = try await AccessService.open(for: location, backend: runtime.backend)
+        // The demo region brings its own administrator among its logins, so it comes first.
+        if demo {
+            if try await DemoLoading.isEmpty(runtime.backend) {
+                try await DemoLoading.load(DemoRegionPlan(), runtime: runtime, access: access)
+            } else {
+                logger.info("--demo: the database already holds data; serving it as it is")
+            }
+        }
         if let admin = try await access.bootstrapAdministrator() {
             // Shown once: the database keeps only the hashes. Written unbuffered, so it is there at once in a log.
             FileHandle.standardOutput.write(Data("""
