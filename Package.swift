@@ -63,7 +63,7 @@ let package = Package(
         .target(
             name: "Access",
             dependencies: [
-                "FHIRCore", "FHIRStore",
+                "FHIRCore", "FHIRStore", "ChinaReference",
                 .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "_CryptoExtras", package: "swift-crypto"),
             ]

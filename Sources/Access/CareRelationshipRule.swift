@@ -1,3 +1,4 @@
+import ChinaReference
 import FHIRCore
 import FHIRStore
 
@@ -6,11 +7,13 @@ import FHIRStore
 /// encounter it provided, a care episode or family-doctor contract it manages, the patient's
 /// managing organization or general practitioner, a care team they are in, a referral or an
 /// appointment to them; a pharmacist the patients with prescriptions routed to their pharmacy; a
-/// regulator no clinical content unless investigating (a stated purpose). Break-glass (a stated
+/// regulator no clinical content unless investigating (a stated purpose); a CDC officer the residents,
+/// immunizations and notifiable reports of their jurisdiction. Break-glass (a stated
 /// emergency reason) lifts the rule for a clinician; the audit record carries the reason.
 public enum CareRelationshipRule {
     /// The restriction for `principal` on resources of `type`; nil when none applies.
-    public static func restriction(type: String, principal: Principal, context: RequestContext) -> [IndexPredicate]? {
+    /// `jurisdiction`: the division codes a CDC officer's organization is responsible for.
+    public static func restriction(type: String, principal: Principal, context: RequestContext, jurisdiction: [String] = []) -> [IndexPredicate]? {
         // Only patient data is restricted: directories (Organization, Practitioner, Location …) are not.
         guard type == "Patient" || R4Definitions.shared.patientCompartmentParameters(for: type) != nil else { return nil }
         let roles = Set(principal.roles.compactMap(Role.init(rawValue:)))
@@ -40,12 +43,14 @@ public enum CareRelationshipRule {
         if roles.contains(.pharmacist), let org {
             links.append(PatientLink(type: "MedicationRequest", param: "intended-dispenser", targetType: "Organization", targetId: org))
         }
+        if roles.contains(.cdcOfficer), !clinician {
+            return cdcOfficerRestriction(type: type, jurisdiction: jurisdiction)
+        }
         if roles.contains(.insuranceAuditor) {
             guard let org else { return nothing }
             return insuranceAuditorRestriction(type: type, insurer: org)
         }
         guard clinician || roles.contains(.pharmacist) else {
-            // The CDC officer gets a rule with the public-health workflows; until then no patient data.
             return roles.contains(.resident) ? nil : nothing
         }
         return links.isEmpty ? nothing : [.relatedPatients(links)]
@@ -68,6 +73,31 @@ public enum CareRelationshipRule {
             return nothing
         }
     }
+
+    /// A CDC officer sees the residents of their jurisdiction (by the GB/T 2260 code on the address,
+    /// indexed with its prefecture and province by the profile's `division` parameter), those
+    /// residents' immunizations and immunization plans, and their notifiable-disease reports
+    /// (Conditions in the `notifiable` category) — no other clinical content.
+    static func cdcOfficerRestriction(type: String, jurisdiction: [String]) -> [IndexPredicate] {
+        guard !jurisdiction.isEmpty else { return nothing }
+        let residents: [[IndexPredicate]] = [jurisdiction.map { .token(param: "division", system: nil, code: $0, systemMustBeAbsent: false) }]
+        switch type {
+        case "Patient":
+            return residents[0]
+        case "Immunization", "ImmunizationRecommendation":
+            return [.chain(param: "patient", targetType: "Patient", filters: residents)]
+        case "Condition":
+            return [.and([
+                .token(param: "category", system: ChinaProfile.CodeSystem.conditionCategory, code: notifiableCategory, systemMustBeAbsent: false),
+                .chain(param: "patient", targetType: "Patient", filters: residents),
+            ])]
+        default:
+            return nothing
+        }
+    }
+
+    /// The Condition category of a notifiable-disease report.
+    public static let notifiableCategory = "notifiable"
 
     /// Matches no resource.
     static let nothing: [IndexPredicate] = [.id([""])]

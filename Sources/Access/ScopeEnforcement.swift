@@ -1,3 +1,4 @@
+import ChinaReference
 import FHIRCore
 import FHIRStore
 
@@ -67,7 +68,8 @@ public struct ScopeEnforcement: InteractionHook {
         guard !granting.isEmpty else { return nil }
         // A user/ scope: what the caller's role and relationships reach.
         if granting.contains(where: { $0.context == .user }) {
-            return CareRelationshipRule.restriction(type: type, principal: principal, context: context)
+            let jurisdiction = principal.roles.contains(Role.cdcOfficer.rawValue) ? try await jurisdiction(of: principal.organization) : []
+            return CareRelationshipRule.restriction(type: type, principal: principal, context: context, jurisdiction: jurisdiction)
         }
         guard granting.allSatisfy({ $0.context == .patient }) else { return nil }
         // Directories (Organization, Practitioner, Location …) hold no patient's data: open to residents too.
@@ -76,6 +78,20 @@ public struct ScopeEnforcement: InteractionHook {
         guard let patient = principal.patient else { return [.id([""])] }
         let patients = [patient] + (try await wards(of: patient))
         return type == "Patient" ? [.id(patients)] : [.compartment(patients)]
+    }
+
+    /// The division codes an authority is responsible for: its `jurisdiction` extension, or else the
+    /// division on its address.
+    func jurisdiction(of organization: String?) async throws -> [String] {
+        guard let backend, let organization, organization.hasPrefix("Organization/"),
+            let record = try await backend.read(type: "Organization", id: String(organization.dropFirst(13))), !record.isDeleted,
+            let o = try? JSONParser.parse(record.json)
+        else { return [] }
+        let declared = (o["extension"]?.arrayValue ?? []).filter { $0["url"]?.stringValue == ChinaProfile.Extension.jurisdiction }
+            .compactMap { $0["valueCode"]?.stringValue }
+        if !declared.isEmpty { return declared }
+        return (o["address"]?.arrayValue ?? []).flatMap { $0["extension"]?.arrayValue ?? [] }
+            .filter { $0["url"]?.stringValue == ChinaProfile.Extension.divisionCode }.compactMap { $0["valueCode"]?.stringValue }
     }
 
     /// The patients `patient` is guardian of: RelatedPerson resources their own Patient links to

@@ -44,6 +44,8 @@ public enum ChinaProfile {
         public static let realNameVerification = "\(base)/StructureDefinition/real-name-verification"
         /// Ethnicity (GB 3304).
         public static let ethnicity = "\(base)/StructureDefinition/ethnicity"
+        /// The divisions (GB/T 2260 codes) an authority such as a CDC is responsible for.
+        public static let jurisdiction = "\(base)/StructureDefinition/jurisdiction"
         /// The control class of a drug (R-RX-1).
         public static let drugControlClass = "\(base)/StructureDefinition/drug-control-class"
     }
@@ -63,6 +65,8 @@ public enum ChinaProfile {
         public static let icd9cm3 = "\(base)/CodeSystem/icd-9-cm-3-nhsa"
         /// The national immunization programme's vaccines, by the programme's abbreviation (`HepB`).
         public static let nipVaccine = "\(base)/CodeSystem/nip-vaccine"
+        /// Kangqiao's Condition categories beyond FHIR's: `notifiable` marks a notifiable-disease report (传染病报告).
+        public static let conditionCategory = "\(base)/CodeSystem/condition-category"
         /// What kind of institution an organization is in the region (hospital, primary care, pharmacy …).
         public static let organizationKind = "\(base)/CodeSystem/organization-kind"
     }

@@ -46,9 +46,11 @@ struct DemoFacilities {
         let head = districts.first?.code ?? plan.cityCode
         let region = Facility(id: "region", name: "\(city)康桥示范区卫生健康委员会", kind: .region, address: address(head, &random),
                               phone: "0754-8\(random.digits(7))")
+        var cdc = Facility(id: "cdc", name: "\(city)康桥示范区疾病预防控制中心", kind: .cdc, address: address(head, &random), partOf: "region")
+        cdc.jurisdiction = districts.map(\.code)
         authorities = [
             region,
-            Facility(id: "cdc", name: "\(city)康桥示范区疾病预防控制中心", kind: .cdc, address: address(head, &random), partOf: "region"),
+            cdc,
             Facility(id: "insurance", name: "\(city)康桥示范区医疗保障局", kind: .insuranceBureau, address: address(head, &random), partOf: "region"),
             Facility(id: "supervision", name: "\(city)康桥示范区卫生健康监督所", kind: .regulator, address: address(head, &random), partOf: "region"),
         ]

@@ -15,6 +15,8 @@ public struct Facility: Sendable {
     public var licence: String?
     /// The department's clinical subject (诊疗科目), for departments.
     public var clinicalSubject: ClinicalSubject?
+    /// The divisions an authority (a CDC, a health commission) is responsible for.
+    public var jurisdiction: [String] = []
 
     public init(id: String, name: String, kind: OrganizationKind, level: HospitalLevel? = nil, address: RegionAddress? = nil,
                 partOf: String? = nil, phone: String? = nil, licence: String? = nil, clinicalSubject: ClinicalSubject? = nil) {
@@ -31,7 +33,9 @@ public struct Facility: Sendable {
 
     public var json: JSON {
         var o = JSONObject([("resourceType", "Organization"), ("id", .string(id))])
-        if let level { o["extension"] = [level.fhirExtension] }
+        var extensions: [JSON] = level.map { [$0.fhirExtension] } ?? []
+        extensions += jurisdiction.map { ["url": .string(ChinaProfile.Extension.jurisdiction), "valueCode": .string($0)] }
+        if !extensions.isEmpty { o["extension"] = .array(extensions) }
         if let licence { o["identifier"] = [["system": .string(ChinaProfile.IdentifierSystem.facilityLicence), "value": .string(licence)]] }
         o["active"] = true
         var types = [kind.codeableConcept]
