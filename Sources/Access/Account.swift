@@ -35,6 +35,8 @@ public struct Account: Sendable, Equatable {
     public var lastCodeStep: Int64?
     /// Systems: SHA-256 of the random 256-bit client secret (random, so a fast hash is enough).
     public var clientSecretHash: [UInt8]?
+    /// Systems authenticating with a signed assertion (private_key_jwt): their public keys, a JWK Set.
+    public var publicKeys: JSON?
     public var realName: RealNameStatus?
     /// A password handed out once (the first administrator's) must be replaced at the first login.
     public var mustChangePassword: Bool
@@ -44,9 +46,10 @@ public struct Account: Sendable, Equatable {
     public init(
         name: String, kind: Kind, roles: [Role], scopes: String, fhirUser: String? = nil, organization: String? = nil,
         passwordHash: String? = nil, sealedCodeSecret: [UInt8]? = nil, lastCodeStep: Int64? = nil,
-        clientSecretHash: [UInt8]? = nil, realName: RealNameStatus? = nil, mustChangePassword: Bool = false,
+        clientSecretHash: [UInt8]? = nil, publicKeys: JSON? = nil, realName: RealNameStatus? = nil, mustChangePassword: Bool = false,
         disabled: Bool = false, created: Int64
     ) {
+        self.publicKeys = publicKeys
         self.name = name
         self.kind = kind
         self.roles = roles
@@ -79,6 +82,7 @@ public struct Account: Sendable, Equatable {
         add("sealedCodeSecret", sealedCodeSecret.map { .string(Base64URL.encode($0)) })
         add("lastCodeStep", lastCodeStep.map { .number(JSONNumber(Int($0))) })
         add("clientSecretHash", clientSecretHash.map { .string(Base64URL.encode($0)) })
+        add("publicKeys", publicKeys)
         add("realName", realName.map {
             .object(JSONObject([("verified", .bool($0.verified)), ("method", .string($0.method)), ("at", .number(JSONNumber(Int($0.at))))]))
         })
@@ -102,7 +106,8 @@ public struct Account: Sendable, Equatable {
             organization: o["organization"]?.stringValue, passwordHash: o["passwordHash"]?.stringValue,
             sealedCodeSecret: o["sealedCodeSecret"]?.stringValue.flatMap { Base64URL.decode($0) },
             lastCodeStep: o["lastCodeStep"]?.numberValue?.intValue.map(Int64.init),
-            clientSecretHash: o["clientSecretHash"]?.stringValue.flatMap { Base64URL.decode($0) }, realName: realName,
+            clientSecretHash: o["clientSecretHash"]?.stringValue.flatMap { Base64URL.decode($0) }, publicKeys: o["publicKeys"],
+            realName: realName,
             mustChangePassword: o["mustChangePassword"]?.boolValue ?? false, disabled: o["disabled"]?.boolValue ?? false,
             created: Int64(o["created"]?.numberValue?.intValue ?? 0))
     }

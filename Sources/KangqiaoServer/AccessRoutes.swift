@@ -31,10 +31,11 @@ struct AccessRoutes {
                 ("jwks_uri", .string(base + "/auth/jwks")),
                 ("token_endpoint", .string(base + "/auth/token")),
                 ("revocation_endpoint", .string(base + "/auth/revoke")),
-                ("token_endpoint_auth_methods_supported", ["client_secret_basic", "client_secret_post"]),
+                ("token_endpoint_auth_methods_supported", ["client_secret_basic", "client_secret_post", "private_key_jwt"]),
+                ("token_endpoint_auth_signing_alg_values_supported", ["ES256", "ES384", "RS384"]),
                 ("grant_types_supported", ["client_credentials", "refresh_token"]),
                 ("scopes_supported", ["system/*.cruds", "user/*.cruds", "patient/*.rs", "openid", "fhirUser", "offline_access"]),
-                ("capabilities", ["client-confidential-symmetric", "permission-v1", "permission-v2", "permission-user", "permission-patient"]),
+                ("capabilities", ["client-confidential-symmetric", "client-confidential-asymmetric", "permission-v1", "permission-v2", "permission-user", "permission-patient"]),
                 ("code_challenge_methods_supported", ["S256"]),
             ]))
             return Self.json(200, doc)
@@ -49,6 +50,19 @@ struct AccessRoutes {
             do {
                 let grant: TokenGrant
                 switch form["grant_type"] {
+                case "client_credentials" where form["client_assertion"] != nil:
+                    // SMART Backend Services: private_key_jwt (RFC 7523).
+                    guard form["client_assertion_type"] == AccessService.assertionType, let assertion = form["client_assertion"] else {
+                        throw AccessDenied.invalidRequest("client_assertion_type must be \(AccessService.assertionType)")
+                    }
+                    do {
+                        grant = try await access.clientAssertion(assertion, scope: form["scope"],
+                                                                 tokenEndpoint: Self.serverBase(request, configuration) + "/auth/token")
+                    } catch {
+                        await record("token", form["client_id"], ok: false, context, "client assertion refused: \(error)")
+                        throw error
+                    }
+                    await record("token", grant.claims.subject, ok: true, context, "token \(grant.claims.tokenID) issued (private_key_jwt), scope \(grant.scope)")
                 case "client_credentials":
                     guard let (id, secret) = Self.clientCredentials(request, form) else { throw AccessDenied.invalidClient }
                     do {

@@ -1,5 +1,6 @@
 import Access
 import ArgumentParser
+import FHIRCore
 import FHIRStore
 import Foundation
 import KangqiaoServer
@@ -18,15 +19,29 @@ struct ClientCreate: AsyncParsableCommand {
     @Option(help: "The client id (letters, digits, '-', '_', '.').") var name: String
     @Option(help: "The SMART scopes it may be granted, space-separated, e.g. \"system/*.cruds\".") var scopes: String
     @Option(help: "The organization it acts for (Organization/ID).") var organization: String?
+    @Option(help: "A JWK Set (or one JWK) file with the client's public keys: it authenticates with signed assertions (private_key_jwt) instead of a secret.")
+    var jwks: String?
     @OptionGroup var db: DatabaseOption
 
     func run() async throws {
+        var keys: JSON?
+        if let jwks {
+            guard let data = FileManager.default.contents(atPath: jwks), let parsed = try? JSONParser.parse([UInt8](data)) else {
+                throw ValidationError("cannot read a JWK Set from \(jwks)")
+            }
+            keys = parsed
+        }
         let location = try DatabaseLocation(db.location)
         let backend = try await location.open(logger: Logger(label: "kangqiao"))
         let access = try await AccessService.open(for: location, backend: backend)
         do {
-            let secret = try await access.createClient(name: name, scopes: scopes, organization: organization)
-            print("client_id: \(name)\nclient_secret: \(secret)\nscopes: \(try ScopeSet(parsing: scopes))")
+            if let keys {
+                try await access.createClient(name: name, scopes: scopes, organization: organization, publicKeys: keys)
+                print("client_id: \(name)\nauthentication: private_key_jwt (ES256, ES384, RS384)\nscopes: \(try ScopeSet(parsing: scopes))")
+            } else {
+                let secret = try await access.createClient(name: name, scopes: scopes, organization: organization)
+                print("client_id: \(name)\nclient_secret: \(secret)\nscopes: \(try ScopeSet(parsing: scopes))")
+            }
         } catch let denied as AccessDenied {
             await backend.close()
             throw ValidationError(denied.message)
