@@ -24,6 +24,13 @@ public struct AccessPolicy: Sendable, Equatable {
     /// RelatedPerson.relationship codes (v3-RoleCode) that make a person a patient's guardian: who may
     /// see the patient's record with their own login (a parent for a child, R-SEC-1).
     public var guardianRelationshipCodes: Set<String> = ["GUARD", "PRN", "MTH", "FTH", "PRNINLAW", "NPRN", "STPPRN", "POWATT"]
+    /// R-SEC-1, where the region's policy asks for it: a clinician sees a patient's records from other
+    /// organizations (sharing) only with the patient's separate consent — an active Consent with
+    /// purpose TREAT naming their organization, or naming none. Records their own organization's
+    /// encounters produced stay visible without it.
+    public var sharingRequiresConsent = false
+    /// R-SEC-1: below this age a patient's consent is given by a guardian.
+    public var guardianConsentBelowAge = 14
     /// The SMART scopes an account of each role gets by default (what its tokens may carry at most).
     public var defaultScopes: [Role: String] = [
         .resident: "patient/*.rs openid fhirUser",

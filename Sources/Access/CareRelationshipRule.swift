@@ -13,7 +13,8 @@ import FHIRStore
 public enum CareRelationshipRule {
     /// The restriction for `principal` on resources of `type`; nil when none applies.
     /// `jurisdiction`: the division codes a CDC officer's organization is responsible for.
-    public static func restriction(type: String, principal: Principal, context: RequestContext, jurisdiction: [String] = []) -> [IndexPredicate]? {
+    public static func restriction(type: String, principal: Principal, context: RequestContext, jurisdiction: [String] = [],
+                                   policy: AccessPolicy = AccessPolicy()) -> [IndexPredicate]? {
         // Only patient data is restricted: directories (Organization, Practitioner, Location …) are not.
         guard type == "Patient" || R4Definitions.shared.patientCompartmentParameters(for: type) != nil else { return nil }
         let roles = Set(principal.roles.compactMap(Role.init(rawValue:)))
@@ -53,7 +54,31 @@ public enum CareRelationshipRule {
         guard clinician || roles.contains(.pharmacist) else {
             return roles.contains(.resident) ? nil : nothing
         }
-        return links.isEmpty ? nothing : [.relatedPatients(links)]
+        guard !links.isEmpty else { return nothing }
+        if clinician, policy.sharingRequiresConsent, let org, let shared = sharingRestriction(type: type, organization: org) {
+            return [.and([.relatedPatients(links), shared])]
+        }
+        return [.relatedPatients(links)]
+    }
+
+    /// R-SEC-1 (region policy `sharingRequiresConsent`): of a related patient's records, those an
+    /// encounter of the clinician's own organization produced (the Encounter itself, or a record
+    /// naming such an encounter), and the rest only when the patient gave a sharing consent for
+    /// treatment to that organization (or to any). Nil for Patient: who the patient is stays visible.
+    static func sharingRestriction(type: String, organization: String) -> IndexPredicate? {
+        guard type != "Patient" else { return nil }
+        let consented = IndexPredicate.compartmentOf(sourceType: "Consent", filters: [
+            [.token(param: "status", system: nil, code: "active", systemMustBeAbsent: false)],
+            [.token(param: "purpose", system: "http://terminology.hl7.org/CodeSystem/v3-ActReason", code: "TREAT", systemMustBeAbsent: false)],
+            [.reference(param: "actor", targetType: "Organization", targetId: organization, url: nil),
+             .missing(param: "actor", table: .reference, missing: true)],
+        ])
+        let atOurEncounter = IndexPredicate.reference(param: "service-provider", targetType: "Organization", targetId: organization, url: nil)
+        if type == "Encounter" { return .or([atOurEncounter, consented]) }
+        if R4Definitions.shared.searchParameters.parameter("encounter", for: type)?.type == .reference {
+            return .or([.chain(param: "encounter", targetType: "Encounter", filters: [[atOurEncounter]]), consented])
+        }
+        return consented
     }
 
     /// An insurance auditor sees the claims made to their insurer, the responses and coverages it

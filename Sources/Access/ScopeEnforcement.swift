@@ -69,7 +69,7 @@ public struct ScopeEnforcement: InteractionHook {
         // A user/ scope: what the caller's role and relationships reach.
         if granting.contains(where: { $0.context == .user }) {
             let jurisdiction = principal.roles.contains(Role.cdcOfficer.rawValue) ? try await jurisdiction(of: principal.organization) : []
-            return CareRelationshipRule.restriction(type: type, principal: principal, context: context, jurisdiction: jurisdiction)
+            return CareRelationshipRule.restriction(type: type, principal: principal, context: context, jurisdiction: jurisdiction, policy: policy)
         }
         guard granting.allSatisfy({ $0.context == .patient }) else { return nil }
         // Directories (Organization, Practitioner, Location …) hold no patient's data: open to residents too.

@@ -14,19 +14,20 @@ public struct KangqiaoRuntime: Sendable {
 
     /// `accessControl: false` leaves out scope enforcement and the audit trail: only for measuring
     /// what they cost (the access benchmark); everything the product runs has them.
-    public init(backend: any StoreBackend, accessControl: Bool = true) {
+    public init(backend: any StoreBackend, accessControl: Bool = true, policy: AccessPolicy = AccessPolicy()) {
         let definitions = R4Support.shared
         self.backend = backend
         self.repository = FHIRRepository(
             backend: backend, checker: definitions.checker, indexer: definitions.indexer, parameters: definitions.parameters,
             hooks: accessControl
-                ? [ScopeEnforcement(backend: backend), ConsentEnforcement(backend: backend), SignedRecordLock(backend: backend), RegistryChecks(),
+                ? [ScopeEnforcement(backend: backend, policy: policy), ConsentGuardianRule(backend: backend, policy: policy), ConsentEnforcement(backend: backend), SignedRecordLock(backend: backend), RegistryChecks(),
                    AuditTrail(backend: backend)]
                 : [RegistryChecks()])
         self.dispatcher = FHIRDispatcher(repository: repository, capabilities: definitions.capabilities, validator: definitions.checker)
     }
 
     public static func open(_ location: DatabaseLocation, logger: Logger = Logger(label: "kangqiao")) async throws -> KangqiaoRuntime {
-        KangqiaoRuntime(backend: try await location.open(logger: logger))
+        let policy = try AccessPolicy.fromEnvironment()
+        return KangqiaoRuntime(backend: try await location.open(logger: logger), policy: policy)
     }
 }

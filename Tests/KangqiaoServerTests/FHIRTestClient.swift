@@ -83,11 +83,11 @@ enum ServerBackendKind: String, CaseIterable, CustomTestStringConvertible, Senda
 /// Runs `body` against the router of a runtime on a fresh database of `kind` (PostgreSQL skipped
 /// unless configured; under CI=true a missing PostgreSQL fails).
 func withFHIRServer(
-    _ kind: ServerBackendKind = .sqlite, configuration: KangqiaoApplication.Configuration = .init(),
+    _ kind: ServerBackendKind = .sqlite, configuration: KangqiaoApplication.Configuration = .init(), policy: AccessPolicy = AccessPolicy(),
     _ body: @escaping @Sendable (FHIRTestClient, KangqiaoRuntime) async throws -> Void
 ) async throws {
     guard let backend = try await TestDatabases.make(kind) else { return }
-    let runtime = KangqiaoRuntime(backend: backend)
+    let runtime = KangqiaoRuntime(backend: backend, policy: policy)
     let access = try await TestDatabases.access(backend)
     let token = try await access.mint(for: try #require(try await access.account(TestDatabases.suiteClient))).accessToken
     let app = Application(

@@ -251,6 +251,11 @@ public struct SQLSearchBuilder {
             return type == "Patient" ? "\(r).res_id IN (\(related))" : "\(r).compartment IN (\(related))"
         case .composite, .canonicalQuantity, .text, .tokenIn:
             return extendedPredicate(p, on: r)
+        case .compartmentOf(let sourceType, let filters):
+            let e = alias("r")
+            let inner = listed { $0.conditions(type: sourceType, filters: filters, on: e) }
+            let owners = "SELECT \(e).compartment FROM resource \(e) WHERE \(e).compartment IS NOT NULL AND " + inner.joined(separator: " AND ")
+            return type == "Patient" ? "\(r).res_id IN (\(owners))" : "\(r).compartment IN (\(owners))"
         case .near(let param, let latitude, let longitude, let kilometres):
             return nearCondition(param: param, latitude: latitude, longitude: longitude, kilometres: kilometres, on: r)
         }

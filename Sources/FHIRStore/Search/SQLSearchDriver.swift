@@ -68,7 +68,7 @@ extension SQLSearchBuilder {
     static func keysRows(_ ors: [IndexPredicate]) -> Bool {
         ors.contains { p in
             switch p {
-            case .id, .compartment, .referencedBy, .relatedPatients: return true
+            case .id, .compartment, .referencedBy, .relatedPatients, .compartmentOf: return true
             default: return false
             }
         }

@@ -79,6 +79,10 @@ public indirect enum IndexPredicate: Sendable {
     /// related when a current resource named by one of `links` is in their compartment (or is the
     /// Patient itself). For Patient resources the rule applies to the patient's own id.
     case relatedPatients([PatientLink])
+    /// Resources of the patients in whose compartment a current `sourceType` resource meets `filters`
+    /// (e.g. the patients who gave an active sharing Consent to an organization). For Patient
+    /// resources the patient's own id is compared.
+    case compartmentOf(sourceType: String, filters: [[IndexPredicate]])
     /// Within `kilometres` of a point (Location `near`, GeoDistance).
     case near(param: String, latitude: Double, longitude: Double, kilometres: Double)
 }
