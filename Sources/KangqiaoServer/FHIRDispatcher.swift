@@ -11,6 +11,8 @@ public struct FHIRDispatcher: Sendable {
     public let validator: (any ResourceChecking)?
     /// Each person's signature keys, for `$sign` and `$verify-signature` (set when access control is on).
     public var signingKeys: PersonalSigningKeys?
+    /// Bulk export jobs (`$export`); nil: not offered.
+    public var exports: BulkExportJobs?
     /// The `$operations` beyond the core REST interactions (OperationTable.swift).
     var operations: [OperationRoute] = OperationRoute.all
 
@@ -57,6 +59,7 @@ public struct FHIRDispatcher: Sendable {
     func route(_ r: FHIRHTTPRequest) async throws -> FHIRHTTPResponse {
         let s = r.segments
         let m = r.method
+        if s.first == "_export" { return try await exportStatus(r) }
         if let last = s.last, last.hasPrefix("$"), s.count <= 3 {
             let level: OperationRoute.Level = s.count == 1 ? .system : s.count == 2 ? .type : .instance
             let type = s.count >= 2 ? try knownType(s[0]) : nil

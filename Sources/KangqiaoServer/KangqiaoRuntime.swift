@@ -23,7 +23,9 @@ public struct KangqiaoRuntime: Sendable {
                 ? [ScopeEnforcement(backend: backend, policy: policy), ConsentGuardianRule(backend: backend, policy: policy), ConsentEnforcement(backend: backend), SignedRecordLock(backend: backend), RegistryChecks(),
                    AuditTrail(backend: backend)]
                 : [RegistryChecks()])
-        self.dispatcher = FHIRDispatcher(repository: repository, capabilities: definitions.capabilities, validator: definitions.checker)
+        var dispatcher = FHIRDispatcher(repository: repository, capabilities: definitions.capabilities, validator: definitions.checker)
+        dispatcher.exports = BulkExportJobs()
+        self.dispatcher = dispatcher
     }
 
     public static func open(_ location: DatabaseLocation, logger: Logger = Logger(label: "kangqiao")) async throws -> KangqiaoRuntime {
