@@ -55,8 +55,16 @@ struct Serve: AsyncParsableCommand {
         // The audit records are chained every second beside the server (R-SEC-2).
         let sealer = AuditSealer(backend: runtime.backend, chain: AuditSealer.defaultChainName)
         let sealing = Task { await sealer.run() }
+        // Expired refresh tokens and client-assertion ids are deleted every hour.
+        let cleaning = Task {
+            while !Task.isCancelled {
+                try? await Task.sleep(for: .seconds(3600))
+                _ = try? await access.pruneExpiredCredentials()
+            }
+        }
         try await group.run()
         sealing.cancel()
+        cleaning.cancel()
         _ = await sealing.value
         try? await sealer.sealPending()
         await runtime.backend.close()

@@ -186,3 +186,28 @@ struct AccessServiceTests {
         }
     }
 }
+
+@Suite("expired credentials are deleted")
+struct CredentialCleanupTests {
+    @Test("refresh tokens past expiry and their dead families go; live ones stay and still work", arguments: AccessBackend.allCases)
+    func prune(kind: AccessBackend) async throws {
+        try await withAccessBackend(kind) { db in
+            let clock = AccessServiceTests.TestClock()
+            let access = try await AccessServiceTests().service(db, clock: clock)
+            let secret = try await access.createPerson(name: "nurse.wu", password: "wu-password-1", roles: [.nurse], scopes: "openid")
+            let totp = TimeBasedCode(secret: secret)
+            let old = try await access.login(name: "nurse.wu", password: "wu-password-1", code: totp.code(at: access.now), address: "10.0.0.1")
+            #expect(try await access.pruneExpiredCredentials() == 0)
+            clock.advance(AccessPolicy().refreshTokenSeconds - 100)
+            let fresh = try await access.login(name: "nurse.wu", password: "wu-password-1", code: totp.code(at: access.now), address: "10.0.0.1")
+            clock.advance(200)
+            // The first login's token (and its family) expired; the second's is alive.
+            #expect(try await access.pruneExpiredCredentials() == 2)
+            #expect(try await db.privateRecords(kind: "refresh-token").count == 1)
+            #expect(try await db.privateRecords(kind: "refresh-family").count == 1)
+            await #expect(throws: AccessDenied.self) { try await access.refresh(try #require(old.refreshToken)) }
+            let refreshed = try await access.refresh(try #require(fresh.refreshToken))
+            #expect(refreshed.claims.subject == "nurse.wu")
+        }
+    }
+}
