@@ -1,3 +1,5 @@
+import FHIRCore
+
 /// The demo region's only source of chance: SplitMix64 from the plan's seed, so a seed always
 /// gives the same region, byte for byte.
 struct DemoRandom: RandomNumberGenerator {
@@ -53,26 +55,11 @@ struct CivilDate: Comparable, Hashable {
     }
 
     /// Days since 1970-01-01 (proleptic Gregorian).
-    var dayNumber: Int {
-        let y = month <= 2 ? year - 1 : year
-        let era = (y >= 0 ? y : y - 399) / 400
-        let yoe = y - era * 400
-        let mp = (month + 9) % 12
-        let doy = (153 * mp + 2) / 5 + day - 1
-        let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy
-        return era * 146_097 + doe - 719_468
-    }
+    var dayNumber: Int { Int(InstantFormat.days(year: Int64(year), month: Int64(month), day: Int64(day))) }
 
     init(dayNumber: Int) {
-        let z = dayNumber + 719_468
-        let era = (z >= 0 ? z : z - 146_096) / 146_097
-        let doe = z - era * 146_097
-        let yoe = (doe - doe / 1460 + doe / 36524 - doe / 146_096) / 365
-        let doy = doe - (365 * yoe + yoe / 4 - yoe / 100)
-        let mp = (5 * doy + 2) / 153
-        let d = doy - (153 * mp + 2) / 5 + 1
-        let m = mp < 10 ? mp + 3 : mp - 9
-        self.init(year: yoe + era * 400 + (m <= 2 ? 1 : 0), month: m, day: d)
+        let (y, m, d) = InstantFormat.civil(fromDays: Int64(dayNumber))
+        self.init(year: Int(y), month: Int(m), day: Int(d))
     }
 
     func adding(days: Int) -> CivilDate { CivilDate(dayNumber: dayNumber + days) }
