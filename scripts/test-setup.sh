@@ -13,6 +13,10 @@ need_apt=()
 command -v pg_ctlcluster >/dev/null 2>&1 && [ -d /usr/lib/postgresql/15 ] || need_apt+=(postgresql-15 postgresql-client-15)
 [ -f /usr/include/sqlite3.h ] || need_apt+=(libsqlite3-dev)
 python3 -m venv --help >/dev/null 2>&1 || need_apt+=(python3-venv)
+# The web pages are tested in headless Chromium (scripts/browser-checks.sh).
+command -v chromium >/dev/null 2>&1 || need_apt+=(chromium)
+command -v chromedriver >/dev/null 2>&1 || need_apt+=(chromium-driver)
+command -v curl >/dev/null 2>&1 || need_apt+=(curl)
 if [ ${#need_apt[@]} -gt 0 ]; then
   log "installing ${need_apt[*]}"
   $SUDO env DEBIAN_FRONTEND=noninteractive apt-get update -qq >&2
@@ -53,6 +57,13 @@ $AS_POSTGRES psql -p "$PORT" -qAtc "select 1 from pg_database where datname='$DB
   || $AS_POSTGRES psql -p "$PORT" -qc "create database $DB_NAME owner $DB_USER" >&2
 
 TOOLS_VENV=$(../shared/tools/setup | tail -n 1)
+BROWSER_VENV=${KANGQIAO_BROWSER_VENV:-$HOME/.cache/kangqiao-browser-venv}
+if ! "$BROWSER_VENV/bin/python" -c "import selenium" >/dev/null 2>&1; then
+  log "creating the browser-test venv at $BROWSER_VENV (selenium)"
+  python3 -m venv "$BROWSER_VENV" >&2
+  "$BROWSER_VENV/bin/pip" install -q "selenium>=4.20,<5" >&2
+fi
 log "PostgreSQL on port $PORT, tools venv at $TOOLS_VENV"
 echo "export KANGQIAO_TEST_POSTGRES_URL=postgres://$DB_USER:$DB_PASS@127.0.0.1:$PORT/$DB_NAME"
 echo "export KANGQIAO_TOOLS_VENV=$TOOLS_VENV"
+echo "export KANGQIAO_BROWSER_VENV=$BROWSER_VENV"

@@ -49,7 +49,10 @@ public struct KangqiaoApplication: Sendable {
         let configuration = self.configuration
         let access = self.access
         let audit = dispatcher.repository.hooks.lazy.compactMap { $0 as? AuditTrail }.first
-        if let access { AccessRoutes(access: access, configuration: configuration, audit: audit).register(on: router) }
+        if let access {
+            AccessRoutes(access: access, configuration: configuration, audit: audit).register(on: router)
+            LoginPage.register(on: router)
+        }
         router.get("/health") { _, _ -> Response in
             do {
                 try await dispatcher.repository.backend.ping()
