@@ -108,21 +108,26 @@ struct DurabilityTests {
         let port = freePort()
         let server = try startServer(binary, database: database, port: port)
         try await waitForHealth(port: port)
+        // Eight writers keep the server busy; it is killed once 40 writes were acknowledged (not after a
+        // fixed time, which a loaded machine may fill with too few), with more writes in flight.
+        let acknowledgedSoFar = AcknowledgedCounter()
         let acknowledged = await withTaskGroup(of: [String].self) { group in
             for worker in 0..<8 {
                 group.addTask {
                     var ids: [String] = []
-                    let deadline = Date().addingTimeInterval(1.5)
+                    let deadline = Date().addingTimeInterval(60)
                     var n = 0
                     while Date() < deadline {
                         if let id = await create(port: port, n: worker * 100_000 + n, bearer: bearer) { ids.append(id) } else { break }
+                        await acknowledgedSoFar.add()
                         n += 1
                     }
                     return ids
                 }
             }
             group.addTask {
-                try? await Task.sleep(for: .milliseconds(1000))
+                let deadline = Date().addingTimeInterval(45)
+                while await acknowledgedSoFar.count < 40, Date() < deadline { try? await Task.sleep(for: .milliseconds(10)) }
                 kill(server.processIdentifier, SIGKILL)
                 return []
             }
@@ -174,4 +179,10 @@ struct DurabilityTests {
         try await backend.dropSchema()
         await backend.close()
     }
+}
+
+/// How many writes the server has acknowledged so far, across the writers.
+actor AcknowledgedCounter {
+    private(set) var count = 0
+    func add() { count += 1 }
 }
