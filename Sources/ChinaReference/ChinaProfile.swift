@@ -55,5 +55,7 @@ public enum ChinaProfile {
         public static let divisions = "\(base)/CodeSystem/gb2260"
         public static let ethnicity = "\(base)/CodeSystem/gb3304"
         public static let idDocumentType = "\(base)/CodeSystem/id-document-type"
+        /// Where an e-health card is used: registration, consultation, dispensing, payment, record-access.
+        public static let healthCardScene = "\(base)/CodeSystem/health-card-scene"
     }
 }

@@ -11,6 +11,8 @@ public struct FHIRDispatcher: Sendable {
     public let validator: (any ResourceChecking)?
     /// Each person's signature keys, for `$sign` and `$verify-signature` (set when access control is on).
     public var signingKeys: PersonalSigningKeys?
+    /// The e-health card's policy and clock (HealthCardOperations.swift).
+    public var healthCards = HealthCardSettings()
     /// The `$operations` beyond the core REST interactions (OperationTable.swift).
     var operations: [OperationRoute] = OperationRoute.all
 
