@@ -45,6 +45,24 @@ public struct HealthCardRegistry: Sendable {
         return (number, true)
     }
 
+    /// Moves a person's card to another person key — when a record that got a card was merged into a
+    /// survivor that has none, the survivor keeps the card the resident already carries (R-HC-1).
+    /// False, and nothing changed, when `from` has no card or `to` has one already.
+    @discardableResult
+    public func transfer(from: String, to: String) async throws -> Bool {
+        try await backend.write { tx in
+            guard from != to, let card = try await tx.privateRecord(kind: Self.cardKind, key: from), let number = Self.number(in: card),
+                try await tx.privateRecord(kind: Self.cardKind, key: to) == nil
+            else { return false }
+            guard case .object(var moved) = try JSONParser.parse(card) else { return false }
+            moved["patient"] = .string(to)
+            try await tx.putPrivateRecord(kind: Self.cardKind, key: to, value: JSONWriter.bytes(.object(moved)))
+            try await tx.putPrivateRecord(kind: Self.numberKind, key: number.value, value: JSONWriter.bytes(.object(JSONObject([("person", .string(to))]))))
+            try await tx.deletePrivateRecord(kind: Self.cardKind, key: from)
+            return true
+        }
+    }
+
     /// Records the use of a dynamic code; false when it was used before (a replay). The record keeps
     /// where and when, so a disputed use can be traced.
     public func recordUse(of code: HealthCardCode, scene: HealthCardScene, organization: String?, now: Int64) async throws -> Bool {

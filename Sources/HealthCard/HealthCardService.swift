@@ -44,9 +44,17 @@ public struct HealthCardService: Sendable {
     public func issue(patientID: String, context: RequestContext) async throws -> IssuedCard {
         _ = try await repository.read(type: "Patient", id: patientID, context: context)
         for _ in 0..<Self.issueAttempts {
-            let master = try await masterRecord(of: patientID)
+            let path = try await recordPath(of: patientID)
+            let master = path[path.count - 1]
             let person = MasterIdentity.personKey(of: master)
-            let existing = try await registry.card(ofPerson: person)
+            var existing = try await registry.card(ofPerson: person)
+            if existing == nil {
+                // A record merged into the master after it got its card: the master takes that card over.
+                for record in try await mergedRecords(path) where try await registry.transfer(from: MasterIdentity.personKey(of: record), to: person) {
+                    existing = try await registry.card(ofPerson: person)
+                    break
+                }
+            }
             let number = existing ?? HealthCardNumber.random(division: policy.issuerDivisionCode)
             guard let updated = try Self.patient(master, carrying: number) else {
                 if existing != nil { return IssuedCard(number: number, master: master, created: false) }
@@ -77,8 +85,8 @@ public struct HealthCardService: Sendable {
     /// The person's card as it is, without issuing one (404 when none was issued).
     public func card(patientID: String, context: RequestContext) async throws -> IssuedCard {
         _ = try await repository.read(type: "Patient", id: patientID, context: context)
-        let master = try await masterRecord(of: patientID)
-        guard let number = try await registry.card(ofPerson: MasterIdentity.personKey(of: master)) else {
+        let path = try await recordPath(of: patientID)
+        guard let number = try await currentCard(path), let master = path.last else {
             throw FHIRError.notFound("Patient/\(patientID) has no e-health card yet (POST Patient/\(patientID)/$health-card issues it)")
         }
         return IssuedCard(number: number, master: master, created: false)
@@ -92,8 +100,7 @@ public struct HealthCardService: Sendable {
                             "R-HC-2: a dynamic code is generated on the resident's own device; staff print the static code")
         }
         _ = try await repository.read(type: "Patient", id: patientID, context: context)
-        let master = try await masterRecord(of: patientID)
-        guard let card = try await registry.card(ofPerson: MasterIdentity.personKey(of: master)) else {
+        guard let card = try await currentCard(try await recordPath(of: patientID)) else {
             throw FHIRError.notFound("Patient/\(patientID) has no e-health card yet (POST Patient/\(patientID)/$health-card issues it)")
         }
         let code: HealthCardCode = kind == .static
@@ -104,11 +111,37 @@ public struct HealthCardService: Sendable {
 
     /// The master Patient of a record, read without hooks: the caller was authorized for `patientID`.
     func masterRecord(of patientID: String) async throws -> ResourceRecord {
+        let path = try await recordPath(of: patientID)
+        return path[path.count - 1]
+    }
+
+    /// The records that forward to the master at the end of `path`: those on the path, then those
+    /// linking to it directly (merged through another id).
+    func mergedRecords(_ path: [ResourceRecord]) async throws -> [ResourceRecord] {
+        guard let master = path.last else { return [] }
+        let linking = try await repository.backend.search(StoreQuery(
+            type: "Patient", filters: [[.reference(param: "link", targetType: "Patient", targetId: master.id, url: nil)]], count: 20))
+        let onPath = Set(path.map(\.id))
+        return path.dropLast().reversed() + linking.records.filter { !onPath.contains($0.id) && MasterIdentity.forwardTarget(of: $0) == master.id }
+    }
+
+    /// The person's card, or — until it is issued again — the card of a record merged into them.
+    func currentCard(_ path: [ResourceRecord]) async throws -> HealthCardNumber? {
+        guard let master = path.last else { return nil }
+        if let card = try await registry.card(ofPerson: MasterIdentity.personKey(of: master)) { return card }
+        for record in try await mergedRecords(path) {
+            if let card = try await registry.card(ofPerson: MasterIdentity.personKey(of: record)) { return card }
+        }
+        return nil
+    }
+
+    /// The records from `patientID` to its master (MasterIdentity).
+    func recordPath(of patientID: String) async throws -> [ResourceRecord] {
         guard let record = try await repository.backend.read(type: "Patient", id: patientID), !record.isDeleted else {
             throw FHIRError.notFound("Patient/\(patientID) is not known")
         }
         let backend = repository.backend
-        return try await MasterIdentity.resolve(record, maxHops: policy.maxLinkHops) { id in try await backend.read(type: "Patient", id: id) }
+        return try await MasterIdentity.path(from: record, maxHops: policy.maxLinkHops) { id in try await backend.read(type: "Patient", id: id) }
     }
 
     /// The Patient with exactly one health-card identifier, `number`; nil when it has that already.

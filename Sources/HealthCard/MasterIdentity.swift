@@ -14,16 +14,23 @@ public enum MasterIdentity {
     public static func resolve(
         _ record: ResourceRecord, maxHops: Int, read: (String) async throws -> ResourceRecord?
     ) async throws -> ResourceRecord {
-        var current = record
+        try await path(from: record, maxHops: maxHops, read: read).last ?? record
+    }
+
+    /// The records from `record` to its master, both included.
+    public static func path(
+        from record: ResourceRecord, maxHops: Int, read: (String) async throws -> ResourceRecord?
+    ) async throws -> [ResourceRecord] {
+        var path = [record]
         var seen: Set<String> = [record.id]
         for _ in 0..<maxHops {
-            guard let next = forwardTarget(of: current), !seen.contains(next),
+            guard let next = forwardTarget(of: path[path.count - 1]), !seen.contains(next),
                 let target = try await read(next), !target.isDeleted
             else { break }
             seen.insert(next)
-            current = target
+            path.append(target)
         }
-        return current
+        return path
     }
 
     /// The id of the Patient a forwarding link of `record` names, if any.
