@@ -21,9 +21,10 @@ enum QRMasking {
 
     /// XORs the mask over the data modules (applying it twice removes it).
     static func apply(_ pattern: Int, to grid: inout QRGrid) {
-        for y in 0..<grid.size {
-            for x in 0..<grid.size where !grid.isFunction[y * grid.size + x] && inverts(pattern, x, y) {
-                grid[x, y].toggle()
+        let n = grid.size
+        for y in 0..<n {
+            for x in 0..<n where !grid.isFunction[y * n + x] && inverts(pattern, x, y) {
+                grid.dark[y * n + x].toggle()
             }
         }
     }
@@ -42,51 +43,60 @@ enum QRMasking {
 
     static func penalty(_ grid: QRGrid) -> Int {
         let n = grid.size
+        let cells = grid.dark
         var total = 0
-        var dark = 0
-        for i in 0..<n {
-            let row = (0..<n).map { grid[$0, i] }
-            let column = (0..<n).map { grid[i, $0] }
-            total += runPenalty(row) + runPenalty(column) + finderLikePenalty(row) + finderLikePenalty(column)
-            dark += row.lazy.filter { $0 }.count
+        // One buffer for every row and column, with the four light quiet-zone modules on each side.
+        var line = [Bool](repeating: false, count: n + 8)
+        for horizontal in [true, false] {
+            for i in 0..<n {
+                for j in 0..<n { line[j + 4] = horizontal ? cells[i * n + j] : cells[j * n + i] }
+                total += runPenalty(line[4..<n + 4]) + finderLikePenalty(padded: line)
+            }
         }
         for y in 0..<n - 1 {
             for x in 0..<n - 1 {
-                let c = grid[x, y]
-                if grid[x + 1, y] == c, grid[x, y + 1] == c, grid[x + 1, y + 1] == c { total += blockWeight }
+                let c = cells[y * n + x]
+                if cells[y * n + x + 1] == c, cells[(y + 1) * n + x] == c, cells[(y + 1) * n + x + 1] == c { total += blockWeight }
             }
         }
         // N4 for every full 5 % step the dark share is away from 50 %.
-        let cells = n * n
-        let steps = abs(dark * 20 - cells * 10) / cells
+        let dark = cells.reduce(0) { $0 + ($1 ? 1 : 0) }
+        let steps = abs(dark * 20 - n * n * 10) / (n * n)
         return total + steps * balanceWeight
     }
 
     /// N1 + (length − 5) for each run of five or more modules of one colour.
-    static func runPenalty(_ line: [Bool]) -> Int {
+    static func runPenalty(_ line: ArraySlice<Bool>) -> Int {
         var total = 0
-        var run = 1
-        for i in 1...line.count {
-            if i < line.count, line[i] == line[i - 1] {
+        var run = 0
+        var previous: Bool?
+        for module in line {
+            if module == previous {
                 run += 1
             } else {
                 if run >= 5 { total += runWeight + run - 5 }
                 run = 1
+                previous = module
             }
         }
+        if run >= 5 { total += runWeight + run - 5 }
         return total
     }
 
-    static let finderLike: [Bool] = [true, false, true, true, true, false, true]
+    static func runPenalty(_ line: [Bool]) -> Int { runPenalty(line[...]) }
 
     /// N3 for each 1:1:3:1:1 dark pattern with four light modules before or after it (outside the
     /// symbol counts as light, as the quiet zone is).
     static func finderLikePenalty(_ line: [Bool]) -> Int {
-        let padded = [Bool](repeating: false, count: 4) + line + [Bool](repeating: false, count: 4)
+        finderLikePenalty(padded: [Bool](repeating: false, count: 4) + line + [Bool](repeating: false, count: 4))
+    }
+
+    /// The same over a line already padded with four light modules at each end.
+    static func finderLikePenalty(padded p: [Bool]) -> Int {
         var total = 0
-        for i in 4...(padded.count - 11) where padded[i] && padded[i + 6] && padded[i..<i + 7].elementsEqual(finderLike) {
-            let lightBefore = !padded[i - 4..<i].contains(true)
-            let lightAfter = !padded[i + 7..<i + 11].contains(true)
+        for i in 4...(p.count - 11) where p[i] && !p[i + 1] && p[i + 2] && p[i + 3] && p[i + 4] && !p[i + 5] && p[i + 6] {
+            let lightBefore = !p[i - 4] && !p[i - 3] && !p[i - 2] && !p[i - 1]
+            let lightAfter = !p[i + 7] && !p[i + 8] && !p[i + 9] && !p[i + 10]
             if lightBefore || lightAfter { total += finderLikeWeight }
         }
         return total
