@@ -19,6 +19,8 @@ let package = Package(
         .library(name: "Access", targets: ["Access"]),
         .library(name: "Registry", targets: ["Registry"]),
         .library(name: "KangqiaoServer", targets: ["KangqiaoServer"]),
+        .library(name: "QRCode", targets: ["QRCode"]),
+        .library(name: "HealthCard", targets: ["HealthCard"]),
     ],
     dependencies: [
         .package(url: "https://github.com/hummingbird-project/hummingbird.git", from: "2.28.1"),
@@ -76,11 +78,18 @@ let package = Package(
             name: "DemoRegion",
             dependencies: ["FHIRCore", "FHIRStore", "ChinaReference", "Registry", "Access"],
             resources: [.copy("Resources/surnames.tsv"), .copy("Resources/given-name-characters.tsv")]
+        // A QR code encoder of our own (ISO/IEC 18004) drawing PNG and SVG; no dependencies at all.
+        .target(name: "QRCode"),
+        // The electronic health card (R-HC-1, R-HC-2): one card per person, signed static and
+        // single-use dynamic QR codes, their verification.
+        .target(
+            name: "HealthCard",
+            dependencies: ["FHIRCore", "FHIRStore", "ChinaReference", "QRCode", .product(name: "Crypto", package: "swift-crypto")]
         ),
         .target(
             name: "KangqiaoServer",
             dependencies: [
-                "FHIRCore", "FHIRStore", "Access", "Registry", "ChinaReference",
+                "FHIRCore", "FHIRStore", "Access", "Registry", "ChinaReference", "HealthCard", "QRCode",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "HTTPTypes", package: "swift-http-types"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
@@ -109,11 +118,19 @@ let package = Package(
         .testTarget(name: "FHIRCoreTests", dependencies: ["FHIRCore"], path: coreSnapshot.map { "\($0)/Tests/FHIRCoreTests" }),
         .testTarget(name: "AccessTests", dependencies: ["Access", "FHIRCore", "FHIRStore"]),
         .testTarget(name: "ChinaReferenceTests", dependencies: ["ChinaReference"]),
+        // Reads QR images back with a real decoder (zbarimg) for the QR, card and server tests.
+        .target(name: "QRTestSupport", dependencies: ["QRCode"], path: "Tests/QRTestSupport"),
+        .testTarget(name: "QRCodeTests", dependencies: ["QRCode", "QRTestSupport"]),
+        .testTarget(
+            name: "HealthCardTests",
+            dependencies: ["HealthCard", "QRCode", "QRTestSupport", "FHIRCore", "FHIRStore", "ChinaReference",
+                           .product(name: "Crypto", package: "swift-crypto")]
+        ),
         .testTarget(name: "FHIRStoreTests", dependencies: ["FHIRStore", "FHIRCore"], exclude: excludedStoreTests),
         .testTarget(
             name: "KangqiaoServerTests",
             dependencies: [
-                "KangqiaoServer", "FHIRStore", "FHIRCore", "Access", "Registry", "ChinaReference", "DemoRegion",
+                "KangqiaoServer", "FHIRStore", "FHIRCore", "Access", "Registry", "ChinaReference", "DemoRegion", "HealthCard", "QRTestSupport",
                 .product(name: "HummingbirdTesting", package: "hummingbird"),
                 .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "_CryptoExtras", package: "swift-crypto"),

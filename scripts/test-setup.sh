@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Installs and starts what the tests need, then prints `export` lines for the caller to eval:
 #   PostgreSQL 15 from Debian packages (installed when missing, started when down, a test database
-#   created), libsqlite3-dev for the embedded backend, and the Python venv of the external checkers.
+#   created), libsqlite3-dev for the embedded backend, the Python venv of the external checkers, and
+#   zbarimg and rsvg-convert for the QR code tests.
 # Idempotent: a second run only checks. Runs as root (CI) or with passwordless sudo.
 set -euo pipefail
 log() { echo "[test-setup] $*" >&2; }
@@ -17,6 +18,9 @@ python3 -m venv --help >/dev/null 2>&1 || need_apt+=(python3-venv)
 command -v chromium >/dev/null 2>&1 || need_apt+=(chromium)
 command -v chromedriver >/dev/null 2>&1 || need_apt+=(chromium-driver)
 command -v curl >/dev/null 2>&1 || need_apt+=(curl)
+# The QR tests read what our encoder draws with a real decoder; SVGs are rasterized by librsvg first.
+command -v zbarimg >/dev/null 2>&1 || need_apt+=(zbar-tools)
+command -v rsvg-convert >/dev/null 2>&1 || need_apt+=(librsvg2-bin)
 if [ ${#need_apt[@]} -gt 0 ]; then
   log "installing ${need_apt[*]}"
   $SUDO env DEBIAN_FRONTEND=noninteractive apt-get update -qq >&2

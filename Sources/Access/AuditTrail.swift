@@ -36,9 +36,10 @@ public struct AuditTrail: InteractionHook {
         }
     }
 
-    /// Records an event outside the FHIR interactions (a refusal, a login, a token), durably.
-    public func record(action: String, outcome: Int, context: RequestContext, detail: String? = nil) async throws {
-        try await appender.append(Self.row(action: action, outcome: outcome, records: [], context: context, detail: detail))
+    /// Records an event outside the FHIR interactions (a refusal, a login, a token, a card scanned),
+    /// durably; `records` name the resources (and so the patients) it concerns.
+    public func record(action: String, outcome: Int, records: [ResourceRecord] = [], context: RequestContext, detail: String? = nil) async throws {
+        try await appender.append(Self.row(action: action, outcome: outcome, records: records, context: context, detail: detail))
     }
 
     /// The patients a resource is about: itself for a Patient, else the patient its `subject`,

@@ -23,18 +23,27 @@ public struct PersonalSigningKeys: Sendable {
 
     /// The signer's key, made and stored (sealed) on first use.
     func key(for account: String) async throws -> P256.Signing.PrivateKey {
-        let label = "sign:" + Account.key(account)
-        if let sealed = try await backend.privateRecord(kind: Self.kind, key: Account.key(account)) {
+        try await key(kind: Self.kind, key: Account.key(account), label: "sign:" + Account.key(account))
+    }
+
+    /// The platform's own key for one purpose (the e-health card's QR codes), kept like a person's:
+    /// made on first use, sealed under the master key, shared by every instance through the database.
+    public func platformKey(purpose: String) async throws -> P256.Signing.PrivateKey {
+        try await key(kind: "platform-signing-key", key: purpose, label: "platform:" + purpose)
+    }
+
+    private func key(kind: String, key name: String, label: String) async throws -> P256.Signing.PrivateKey {
+        if let sealed = try await backend.privateRecord(kind: kind, key: name) {
             return try sealer.open(sealed, keyID: label)
         }
         let key = P256.Signing.PrivateKey()
         let sealed = try sealer.seal(key, keyID: label)
         return try await backend.write { tx in
-            // Two first signatures at once: the first stored key wins, the other caller uses it.
-            if let existing = try await tx.privateRecord(kind: Self.kind, key: Account.key(account)) {
+            // Two first uses at once: the first stored key wins, the other caller uses it.
+            if let existing = try await tx.privateRecord(kind: kind, key: name) {
                 return try sealer.open(existing, keyID: label)
             }
-            try await tx.putPrivateRecord(kind: Self.kind, key: Account.key(account), value: sealed)
+            try await tx.putPrivateRecord(kind: kind, key: name, value: sealed)
             return key
         }
     }

@@ -69,5 +69,7 @@ public enum ChinaProfile {
         public static let conditionCategory = "\(base)/CodeSystem/condition-category"
         /// What kind of institution an organization is in the region (hospital, primary care, pharmacy …).
         public static let organizationKind = "\(base)/CodeSystem/organization-kind"
+        /// Where an e-health card is used: registration, consultation, dispensing, payment, record-access.
+        public static let healthCardScene = "\(base)/CodeSystem/health-card-scene"
     }
 }

@@ -13,6 +13,8 @@ public struct FHIRDispatcher: Sendable {
     public var signingKeys: PersonalSigningKeys?
     /// Bulk export jobs (`$export`); nil: not offered.
     public var exports: BulkExportJobs?
+    /// The e-health card's policy and clock (HealthCardOperations.swift).
+    public var healthCards = HealthCardSettings()
     /// The `$operations` beyond the core REST interactions (OperationTable.swift).
     var operations: [OperationRoute] = OperationRoute.all
 

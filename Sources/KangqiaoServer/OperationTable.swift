@@ -23,7 +23,7 @@ struct OperationRoute: Sendable {
 
     /// Every operation of the product, in the order they are tried.
     static var all: [OperationRoute] {
-        signatureOperations + exportOperations
+        signatureOperations + exportOperations + healthCardOperations
     }
 }
 
@@ -37,7 +37,7 @@ struct OperationCall: Sendable {
     func parameters() throws -> [String: [JSON]] {
         var out: [String: [JSON]] = [:]
         if request.method == "POST", !request.body.isEmpty {
-            let body = try JSONParser.parse(request.body)
+            guard let body = try? JSONParser.parse(request.body) else { throw FHIRError(status: 400, code: .structure, "the body is not valid JSON") }
             guard body["resourceType"]?.stringValue == "Parameters" else {
                 throw FHIRError.badRequest("the body of \(type.map { "\($0)/" } ?? "")\(id.map { "\($0)/" } ?? "")operation must be a Parameters resource")
             }
