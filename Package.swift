@@ -78,6 +78,7 @@ let package = Package(
             name: "DemoRegion",
             dependencies: ["FHIRCore", "FHIRStore", "ChinaReference", "Registry", "Access"],
             resources: [.copy("Resources/surnames.tsv"), .copy("Resources/given-name-characters.tsv")]
+        ),
         // A QR code encoder of our own (ISO/IEC 18004) drawing PNG and SVG; no dependencies at all.
         .target(name: "QRCode"),
         // The electronic health card (R-HC-1, R-HC-2): one card per person, signed static and
@@ -99,7 +100,7 @@ let package = Package(
         .executableTarget(
             name: "kangqiao",
             dependencies: [
-                "FHIRCore", "FHIRStore", "KangqiaoServer", "Access", "DemoRegion",
+                "FHIRCore", "FHIRStore", "KangqiaoServer", "Access", "DemoRegion", "HealthCard",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
                 .product(name: "Logging", package: "swift-log"),

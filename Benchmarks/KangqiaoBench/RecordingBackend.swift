@@ -72,6 +72,9 @@ final class RecordingTransaction: StoreTransaction {
         try await inner.putPrivateRecord(kind: kind, key: key, value: value)
     }
     func deletePrivateRecord(kind: String, key: String) async throws { try await inner.deletePrivateRecord(kind: kind, key: key) }
+    func deletePrivateRecords(kind: String, updatedBefore: Int64, limit: Int) async throws -> Int {
+        try await inner.deletePrivateRecords(kind: kind, updatedBefore: updatedBefore, limit: limit)
+    }
     func appendAudit(_ rows: [AuditRow]) async throws -> [Int64] { try await inner.appendAudit(rows) }
     func unsealedAudit(limit: Int) async throws -> [StoredAuditRow] { try await inner.unsealedAudit(limit: limit) }
     func auditHead(_ chain: String) async throws -> StoredAuditRow? { try await inner.auditHead(chain) }

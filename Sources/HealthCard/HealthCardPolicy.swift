@@ -26,6 +26,9 @@ public enum HealthCardScene: String, Sendable, CaseIterable {
 public struct HealthCardPolicy: Sendable {
     /// R-HC-2: how long a dynamic code stays valid after it is generated.
     public var dynamicCodeLifetimeSeconds: Int = 60
+    /// How long the record of a used dynamic code is kept for tracing a disputed use (the audit
+    /// trail keeps its own record much longer); a replay after that fails on the code's expiry.
+    public var usedCodeRecordDays: Int = 7
     /// R-HC-2: scenes where the identity-only static code is not enough (a second factor is needed:
     /// the dynamic code, generated on the resident's own device).
     public var scenesRequiringDynamicCode: Set<HealthCardScene> = [.payment, .recordAccess]

@@ -79,6 +79,20 @@ public struct HealthCardRegistry: Sendable {
         }
     }
 
+    /// Deletes the records of dynamic codes used longer ago than `policy.usedCodeRecordDays` (each
+    /// code expired long before); answers how many went. `kangqiao serve` runs it every hour.
+    @discardableResult
+    public func pruneUsedCodes(policy: HealthCardPolicy, now: Int64) async throws -> Int {
+        let keepDays = max(policy.usedCodeRecordDays, 1)
+        let cutoff = (now - Int64(keepDays) * 86_400 - Int64(policy.dynamicCodeLifetimeSeconds)) * 1000
+        var removed = 0
+        while true {
+            let n = try await backend.write { tx in try await tx.deletePrivateRecords(kind: Self.useKind, updatedBefore: cutoff, limit: 1000) }
+            removed += n
+            if n < 1000 { return removed }
+        }
+    }
+
     static func number(in bytes: [UInt8]) -> HealthCardNumber? {
         (try? JSONParser.parse(bytes))?["number"]?.stringValue.flatMap(HealthCardNumber.init)
     }

@@ -1,4 +1,5 @@
 import Access
+import HealthCard
 import DemoRegion
 import Foundation
 import ArgumentParser
@@ -60,6 +61,8 @@ struct Serve: AsyncParsableCommand {
             while !Task.isCancelled {
                 try? await Task.sleep(for: .seconds(3600))
                 _ = try? await access.pruneExpiredCredentials()
+                _ = try? await HealthCardRegistry(backend: runtime.backend)
+                    .pruneUsedCodes(policy: runtime.dispatcher.healthCards.policy, now: Int64(Date().timeIntervalSince1970))
             }
         }
         try await group.run()

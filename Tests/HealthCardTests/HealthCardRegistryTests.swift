@@ -57,6 +57,25 @@ struct HealthCardRegistryTests {
         }
     }
 
+    @Test("R-HC-2: records of used dynamic codes are kept for the policy's days, then deleted", arguments: Backend.allCases)
+    func pruneUsed(kind: Backend) async throws {
+        try await Self.withRegistry(kind) { registry in
+            let now = Int64(Date().timeIntervalSince1970)
+            for _ in 0..<3 {
+                let code = HealthCardCode.dynamicCode(for: HealthCardNumber.random(division: "350102"), expiresAt: now + 60)
+                let recorded = try await registry.recordUse(of: code, scene: .payment, organization: nil, now: now)
+                #expect(recorded)
+            }
+            let policy = HealthCardPolicy()
+            let early = try await registry.pruneUsedCodes(policy: policy, now: now)
+            #expect(early == 0, "kept within the record days")
+            let late = try await registry.pruneUsedCodes(policy: policy, now: now + Int64(policy.usedCodeRecordDays + 1) * 86_400)
+            #expect(late == 3)
+            let left = try await registry.backend.privateRecords(kind: "health-card-code-use")
+            #expect(left.isEmpty)
+        }
+    }
+
     @Test("R-HC-1: concurrent claims for one person keep the first card; a number is never given to two people", arguments: Backend.allCases)
     func claims(kind: Backend) async throws {
         try await Self.withRegistry(kind) { registry in

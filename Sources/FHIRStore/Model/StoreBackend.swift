@@ -72,6 +72,10 @@ public protocol StoreTransaction: Sendable {
 
     func deletePrivateRecord(kind: String, key: String) async throws
 
+    /// Deletes up to `limit` private records of `kind` last written before `updatedBefore` (ms since
+    /// 1970): short-lived records (a code used once) are cleared by age. Answers how many went.
+    func deletePrivateRecords(kind: String, updatedBefore: Int64, limit: Int) async throws -> Int
+
     /// Appends audit rows in this transaction (they exist exactly when what they record does);
     /// answers their row numbers.
     @discardableResult

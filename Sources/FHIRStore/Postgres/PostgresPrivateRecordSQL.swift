@@ -27,6 +27,12 @@ extension PostgresResourceSQL {
     func deletePrivateRecord(kind: String, key: String) async throws {
         _ = try await rows("DELETE FROM private_record WHERE kind = $1 AND rkey = $2", [.text(kind), .text(key)])
     }
+
+    func deletePrivateRecords(kind: String, updatedBefore: Int64, limit: Int) async throws -> Int {
+        try await rows(
+            "DELETE FROM private_record WHERE (kind, rkey) IN (SELECT kind, rkey FROM private_record WHERE kind = $1 AND updated < $2 LIMIT $3) RETURNING 1",
+            [.text(kind), .int(updatedBefore), .int(Int64(limit))]).count
+    }
 }
 
 extension PostgresTransaction {
@@ -45,5 +51,9 @@ extension PostgresTransaction {
 
     func deletePrivateRecord(kind: String, key: String) async throws {
         try await statement { try await sql.deletePrivateRecord(kind: kind, key: key) }
+    }
+
+    func deletePrivateRecords(kind: String, updatedBefore: Int64, limit: Int) async throws -> Int {
+        try await statement { try await sql.deletePrivateRecords(kind: kind, updatedBefore: updatedBefore, limit: limit) }
     }
 }

@@ -38,6 +38,9 @@ final class BufferedTransaction: StoreTransaction, @unchecked Sendable {
         try await base.putPrivateRecord(kind: kind, key: key, value: value)
     }
     func deletePrivateRecord(kind: String, key: String) async throws { try await base.deletePrivateRecord(kind: kind, key: key) }
+    func deletePrivateRecords(kind: String, updatedBefore: Int64, limit: Int) async throws -> Int {
+        try await base.deletePrivateRecords(kind: kind, updatedBefore: updatedBefore, limit: limit)
+    }
 
     func appendAudit(_ rows: [AuditRow]) async throws -> [Int64] { try await base.appendAudit(rows) }
     func unsealedAudit(limit: Int) async throws -> [StoredAuditRow] { try await base.unsealedAudit(limit: limit) }

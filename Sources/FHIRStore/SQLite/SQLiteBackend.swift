@@ -117,6 +117,9 @@ final class SQLiteTransaction: StoreTransaction, @unchecked Sendable {
     func privateRecord(kind: String, key: String) async throws -> [UInt8]? { try conn.privateRecord(kind: kind, key: key) }
     func putPrivateRecord(kind: String, key: String, value: [UInt8]) async throws { try conn.putPrivateRecord(kind: kind, key: key, value: value) }
     func deletePrivateRecord(kind: String, key: String) async throws { try conn.deletePrivateRecord(kind: kind, key: key) }
+    func deletePrivateRecords(kind: String, updatedBefore: Int64, limit: Int) async throws -> Int {
+        try conn.deletePrivateRecords(kind: kind, updatedBefore: updatedBefore, limit: limit)
+    }
     func appendAudit(_ rows: [AuditRow]) async throws -> [Int64] { try conn.appendAudit(rows) }
     func unsealedAudit(limit: Int) async throws -> [StoredAuditRow] { try conn.unsealedAudit(limit: limit) }
     func auditHead(_ chain: String) async throws -> StoredAuditRow? { try conn.auditHead(chain) }

@@ -26,4 +26,12 @@ extension SQLiteConnection {
     func deletePrivateRecord(kind: String, key: String) throws {
         try run("DELETE FROM private_record WHERE kind = ?1 AND rkey = ?2", [.text(kind), .text(key)])
     }
+
+    func deletePrivateRecords(kind: String, updatedBefore: Int64, limit: Int) throws -> Int {
+        var deleted = 0
+        try query(
+            "DELETE FROM private_record WHERE rowid IN (SELECT rowid FROM private_record WHERE kind = ?1 AND updated < ?2 LIMIT ?3) RETURNING 1",
+            [.text(kind), .int(updatedBefore), .int(Int64(limit))]) { _ in deleted += 1 }
+        return deleted
+    }
 }
