@@ -18,6 +18,7 @@ let package = Package(
         .library(name: "ChinaReference", targets: ["ChinaReference"]),
         .library(name: "Access", targets: ["Access"]),
         .library(name: "KangqiaoServer", targets: ["KangqiaoServer"]),
+        .library(name: "Identity", targets: ["Identity"]),
     ],
     dependencies: [
         .package(url: "https://github.com/hummingbird-project/hummingbird.git", from: "2.28.1"),
@@ -64,10 +65,12 @@ let package = Package(
                 .product(name: "_CryptoExtras", package: "swift-crypto"),
             ]
         ),
+        // The patient master index (issue 6): R-ID18 on person records, matching, master Persons, merge.
+        .target(name: "Identity", dependencies: ["FHIRCore", "FHIRStore", "ChinaReference"]),
         .target(
             name: "KangqiaoServer",
             dependencies: [
-                "FHIRCore", "FHIRStore", "Access",
+                "FHIRCore", "FHIRStore", "Access", "Identity", "ChinaReference",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "HTTPTypes", package: "swift-http-types"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
@@ -96,11 +99,12 @@ let package = Package(
         .testTarget(name: "FHIRCoreTests", dependencies: ["FHIRCore"], path: coreSnapshot.map { "\($0)/Tests/FHIRCoreTests" }),
         .testTarget(name: "AccessTests", dependencies: ["Access", "FHIRCore", "FHIRStore"]),
         .testTarget(name: "ChinaReferenceTests", dependencies: ["ChinaReference"]),
+        .testTarget(name: "IdentityTests", dependencies: ["Identity", "ChinaReference", "FHIRCore"]),
         .testTarget(name: "FHIRStoreTests", dependencies: ["FHIRStore", "FHIRCore"], exclude: excludedStoreTests),
         .testTarget(
             name: "KangqiaoServerTests",
             dependencies: [
-                "KangqiaoServer", "FHIRStore", "FHIRCore", "Access",
+                "KangqiaoServer", "FHIRStore", "FHIRCore", "Access", "Identity", "ChinaReference",
                 .product(name: "HummingbirdTesting", package: "hummingbird"),
                 .product(name: "HTTPTypes", package: "swift-http-types"),
             ]

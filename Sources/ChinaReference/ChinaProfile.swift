@@ -55,5 +55,7 @@ public enum ChinaProfile {
         public static let divisions = "\(base)/CodeSystem/gb2260"
         public static let ethnicity = "\(base)/CodeSystem/gb3304"
         public static let idDocumentType = "\(base)/CodeSystem/id-document-type"
+        /// The master patient index's tasks (`review-match`, `merge`) and their outcomes.
+        public static let masterIndexTask = "\(base)/CodeSystem/master-index-task"
     }
 }
