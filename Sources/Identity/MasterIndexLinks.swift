@@ -11,8 +11,9 @@ public struct MasterIndexLinks: LinkedPatientResolver {
     }
 
     public func samePerson(as patientIds: Set<String>) async throws -> [String: Set<String>] {
-        guard !patientIds.isEmpty else { return [:] }
-        var query = try store.searchQuery(type: "Person", queryString: MasterPerson.query(linking: patientIds.sorted()))
+        let ids = patientIds.filter(FHIRIdentifierRules.isValidId)
+        guard !ids.isEmpty else { return [:] }
+        var query = try store.searchQuery(type: "Person", queryString: MasterPerson.query(linking: ids.sorted()))
         query.count = 100
         var out: [String: Set<String>] = [:]
         for r in try await store.backend.search(query).records {

@@ -108,6 +108,12 @@ public struct MatchPolicy: Sendable, Codable, Equatable {
         return self
     }
 
+    /// The region's policy: the JSON file named by `KANGQIAO_MATCH_POLICY`, else the defaults.
+    public static func regional(environment: [String: String] = ProcessInfo.processInfo.environment) throws -> MatchPolicy {
+        guard let path = environment["KANGQIAO_MATCH_POLICY"], !path.isEmpty else { return .standard }
+        return try MatchPolicy(json: try Data(contentsOf: URL(fileURLWithPath: path)))
+    }
+
     /// A region's policy from JSON (every member given), validated.
     public init(json: Data) throws {
         self = try JSONDecoder().decode(MatchPolicy.self, from: json).validated()

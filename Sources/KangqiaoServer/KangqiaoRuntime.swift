@@ -1,6 +1,7 @@
 import Access
 import FHIRCore
 import FHIRStore
+import Identity
 import Logging
 
 /// Wires the layers together for one database: the store backend, the FHIR repository with the R4
@@ -13,18 +14,28 @@ public struct KangqiaoRuntime: Sendable {
 
     /// `accessControl: false` leaves out scope enforcement and the audit trail: only for measuring
     /// what they cost (the access benchmark); everything the product runs has them.
-    public init(backend: any StoreBackend, accessControl: Bool = true) {
+    public init(backend: any StoreBackend, accessControl: Bool = true, matchPolicy: MatchPolicy = .standard) {
         let definitions = R4Support.shared
         self.backend = backend
-        self.repository = FHIRRepository(
+        // The master patient index reads and writes its links through a repository without hooks, in
+        // the transaction of the Patient write that caused them; the audit trail records them there.
+        let plain = FHIRRepository(backend: backend, checker: definitions.checker, indexer: definitions.indexer, parameters: definitions.parameters)
+        let audit = AuditTrail(backend: backend)
+        let masterIndex = MasterIndexHook(index: MasterIndex(store: plain, policy: matchPolicy), auditHooks: accessControl ? [audit] : [])
+        var repository = FHIRRepository(
             backend: backend, checker: definitions.checker, indexer: definitions.indexer, parameters: definitions.parameters,
             hooks: accessControl
-                ? [ScopeEnforcement(backend: backend), ConsentEnforcement(backend: backend), SignedRecordLock(backend: backend), AuditTrail(backend: backend)]
-                : [])
-        self.dispatcher = FHIRDispatcher(repository: repository, capabilities: definitions.capabilities, validator: definitions.checker)
+                ? [ScopeEnforcement(backend: backend), ConsentEnforcement(backend: backend), masterIndex, SignedRecordLock(backend: backend), audit]
+                : [masterIndex])
+        repository.linkedPatients = MasterIndexLinks(store: plain)
+        self.repository = repository
+        var dispatcher = FHIRDispatcher(repository: repository, capabilities: definitions.capabilities, validator: definitions.checker)
+        dispatcher.matchPolicy = matchPolicy
+        self.dispatcher = dispatcher
     }
 
     public static func open(_ location: DatabaseLocation, logger: Logger = Logger(label: "kangqiao")) async throws -> KangqiaoRuntime {
-        KangqiaoRuntime(backend: try await location.open(logger: logger))
+        let matchPolicy = try MatchPolicy.regional()
+        return KangqiaoRuntime(backend: try await location.open(logger: logger), matchPolicy: matchPolicy)
     }
 }

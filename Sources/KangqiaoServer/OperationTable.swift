@@ -24,6 +24,7 @@ struct OperationRoute: Sendable {
     /// Every operation of the product, in the order they are tried.
     static var all: [OperationRoute] {
         signatureOperations
+            + identityOperations
     }
 }
 

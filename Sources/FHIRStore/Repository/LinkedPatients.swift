@@ -17,6 +17,7 @@ extension FHIRRepository {
         guard let linkedPatients else { return query }
         var named = Set<String>()
         for filter in query.filters { for p in filter { Self.patientIds(in: p, type: query.type, into: &named) } }
+        named = named.filter(FHIRIdentifierRules.isValidId)  // anything else names no stored Patient
         guard !named.isEmpty else { return query }
         let links = try await linkedPatients.samePerson(as: named).filter { $0.value.count > 1 }
         guard !links.isEmpty else { return query }
