@@ -99,7 +99,7 @@ let package = Package(
         .testTarget(name: "FHIRCoreTests", dependencies: ["FHIRCore"], path: coreSnapshot.map { "\($0)/Tests/FHIRCoreTests" }),
         .testTarget(name: "AccessTests", dependencies: ["Access", "FHIRCore", "FHIRStore"]),
         .testTarget(name: "ChinaReferenceTests", dependencies: ["ChinaReference"]),
-        .testTarget(name: "IdentityTests", dependencies: ["Identity", "ChinaReference", "FHIRCore"]),
+        .testTarget(name: "IdentityTests", dependencies: ["Identity", "ChinaReference", "FHIRCore", "FHIRStore", "KangqiaoServer"]),
         .testTarget(name: "FHIRStoreTests", dependencies: ["FHIRStore", "FHIRCore"], exclude: excludedStoreTests),
         .testTarget(
             name: "KangqiaoServerTests",

@@ -59,17 +59,18 @@ public struct MasterIndex: Sendable {
     func assessedCandidates(_ features: PatientFeatures, in tx: any StoreTransaction) async throws -> [(ResourceRecord, MatchAssessment)] {
         var seen: Set<String> = features.id.map { [$0] } ?? []
         var out: [(ResourceRecord, MatchAssessment)] = []
-        for q in BlockingKeys.queries(features) {
-            let query = try store.searchQuery(type: "Patient", queryString: q)
-            for key in try await tx.matchingKeys(query, limit: policy.maxCandidatesPerBlock) where seen.insert(key.id).inserted {
-                guard let record = try await tx.read(type: "Patient", id: key.id), !record.isDeleted,
-                    let other = try? JSONParser.parse(record.json)
-                else { continue }
-                let otherFeatures = PatientFeatures(patient: other)
-                guard !otherFeatures.isMergedAway else { continue }
-                let a = matcher.assess(features, otherFeatures)
-                if a.grade != .none { out.append((record, a)) }
-            }
+        // The blocks as one query (any of them), one round trip: each block is one criterion.
+        let blocks = try BlockingKeys.queries(features).map { try store.searchQuery(type: "Patient", queryString: $0) }
+        guard !blocks.isEmpty else { return [] }
+        let anyBlock = StoreQuery(type: "Patient", filters: [blocks.flatMap { $0.filters.count == 1 ? $0.filters[0] : [.and($0.filters.map(IndexPredicate.or))] }])
+        for key in try await tx.matchingKeys(anyBlock, limit: policy.maxCandidatesPerBlock * blocks.count) where seen.insert(key.id).inserted {
+            guard let record = try await tx.read(type: "Patient", id: key.id), !record.isDeleted,
+                let other = try? JSONParser.parse(record.json)
+            else { continue }
+            let otherFeatures = PatientFeatures(patient: other)
+            guard !otherFeatures.isMergedAway else { continue }
+            let a = matcher.assess(features, otherFeatures)
+            if a.grade != .none { out.append((record, a)) }
         }
         return out.sorted { $0.1.score > $1.1.score }
     }

@@ -41,8 +41,6 @@ public struct PatientFeatures: Sendable {
     /// Names as written, Han names without spaces (`张三`), Latin names lowercased letters only, in
     /// both orders (`zhangsan`, `sanzhang`).
     public var names: [String]
-    /// The surnames as written (for blocking), Latin ones lowercased.
-    public var surnames: [String]
     public var birthDate: BirthDate?
     /// `male` or `female`; nil when missing or other.
     public var sex: String?
@@ -58,12 +56,11 @@ public struct PatientFeatures: Sendable {
     public var isMergedAway: Bool
 
     public init(
-        id: String? = nil, names: [String] = [], surnames: [String] = [], birthDate: BirthDate? = nil, sex: String? = nil,
+        id: String? = nil, names: [String] = [], birthDate: BirthDate? = nil, sex: String? = nil,
         phones: Set<String> = [], addresses: [String] = [], residentID: String? = nil, documents: Set<String> = [], isMergedAway: Bool = false
     ) {
         self.id = id
         self.names = names
-        self.surnames = surnames
         self.birthDate = birthDate
         self.sex = sex
         self.phones = phones
@@ -90,9 +87,6 @@ public struct PatientFeatures: Sendable {
                 let n = Self.normalizedName(w)
                 if !n.isEmpty, !names.contains(n) { names.append(n) }
             }
-            let surname = family.isEmpty ? (Pinyin.shared.containsHan(written.first ?? "") ? String((written.first ?? "").prefix(1)) : "") : family
-            let s = Self.normalizedName(surname)
-            if !s.isEmpty, !surnames.contains(s) { surnames.append(s) }
         }
         birthDate = patient["birthDate"]?.stringValue.flatMap(BirthDate.init)
         if let g = patient["gender"]?.stringValue, g == "male" || g == "female" { sex = g }
