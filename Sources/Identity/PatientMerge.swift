@@ -9,7 +9,8 @@ import Foundation
 /// A merge moves every reference to the source in the source's compartment to the target, marks the
 /// source inactive with `link` replaced-by the target (the target gets `replaces`), puts both under
 /// one master Person (so searches by the old id find the survivor's data) and records what it did in
-/// a `merge` Task, which `$unmerge` reads to undo it.
+/// a `merge` Task, which `$unmerge` reads to undo it. A signed record among them needs the caller's
+/// `X-Change-Reason` (R-SEC-3) like any other change of it.
 public struct PatientMerge: Sendable {
     public let repository: FHIRRepository
 
@@ -30,8 +31,6 @@ public struct PatientMerge: Sendable {
         let srcJSON = try JSONParser.parse(src.json), tgtJSON = try JSONParser.parse(tgt.json)
         guard !PatientFeatures(patient: srcJSON).isMergedAway else { throw FHIRError.conflict("Patient/\(source) is already merged into another record") }
         guard !PatientFeatures(patient: tgtJSON).isMergedAway else { throw FHIRError.unprocessable("Patient/\(target) was merged into another record; merge into the survivor") }
-        var context = context
-        context.changeReason = context.changeReason ?? "merge of Patient/\(source) into Patient/\(target)"
 
         var entries: [JSON] = []
         var moved: [JSON] = []
@@ -108,8 +107,6 @@ public struct PatientMerge: Sendable {
             let targetRef = task["for"]?["reference"]?.stringValue, targetRef.hasPrefix("Patient/")
         else { throw FHIRError(status: 422, code: .businessRule, "Patient/\(source) has no merge to undo") }
         let target = String(targetRef.dropFirst("Patient/".count))
-        var context = context
-        context.changeReason = context.changeReason ?? "unmerge of Patient/\(source) from Patient/\(target)"
         var entries: [JSON] = []
         var sourceActive: JSON = .bool(true)
         for input in task["input"]?.arrayValue ?? [] {

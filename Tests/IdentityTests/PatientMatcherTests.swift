@@ -101,6 +101,13 @@ struct PatientMatcherTests {
         bad = MatchPolicy.standard
         bad.certainRequires = [["shoeSize"]]
         #expect(throws: MatchPolicy.Problem.self) { try MatchPolicy(json: try JSONEncoder().encode(bad)) }
+        // KANGQIAO_MATCH_POLICY names the region's file; without it the defaults hold.
+        var regional = MatchPolicy.standard
+        regional.certainThreshold = 30
+        let file = FileManager.default.temporaryDirectory.appendingPathComponent("match-policy-\(UUID().uuidString).json")
+        try JSONEncoder().encode(regional).write(to: file)
+        #expect(try MatchPolicy.regional(environment: ["KANGQIAO_MATCH_POLICY": file.path]).certainThreshold == 30)
+        #expect(try MatchPolicy.regional(environment: [:]) == .standard)
     }
 
     @Test("a merge moves every reference to the source, relative or absolute, and nothing else")

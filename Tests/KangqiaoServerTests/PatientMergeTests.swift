@@ -53,7 +53,7 @@ struct PatientMergeTests {
             let audit = try await fhir.get("/fhir/AuditEvent?patient=Patient/\(target)&_count=100")
             let mergeEvents = (audit.json["entry"]?.arrayValue ?? []).filter {
                 $0["resource"]?["subtype"]?.arrayValue?.first?["code"] == "transaction"
-                    && $0["resource"]?["purposeOfEvent"]?.arrayValue?.first?["text"]?.stringValue?.contains("merge of Patient/\(source)") == true
+                    && ($0["resource"]?["entity"]?.arrayValue ?? []).contains { $0["what"]?["reference"]?.stringValue == "Observation/\(obs)/_history/2" }
             }
             #expect(mergeEvents.count == 1)
 
