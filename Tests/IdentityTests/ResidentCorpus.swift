@@ -62,15 +62,17 @@ struct ResidentCorpus {
     static let surnameReadings: [Character: String] = ["曾": "zeng", "单": "shan", "解": "xie", "区": "ou", "仇": "qiu", "朴": "piao", "查": "zha", "盖": "ge", "乐": "yue", "缪": "miao", "秘": "bi", "尉": "yu"]
     static let roads = ["人民路", "解放路", "中山路", "建设路", "和平路", "新华路", "胜利路", "文化路", "青年路", "光明街", "长江路", "黄河路", "朝阳街", "幸福路", "东风路"]
 
-    init(residents: Int, duplicateShare: Double, seed: UInt64) throws {
+    /// `commonNamesOnly`: names drawn from the 10 commonest surnames and 60 commonest given-name
+    /// characters, so namesakes abound (a harder register for precision).
+    init(residents: Int, duplicateShare: Double, seed: UInt64, commonNamesOnly: Bool = false) throws {
         var rng = Random(state: seed)
         let surnames = try Self.csv("surnames_zh_cn.csv").compactMap { r -> (String, Double)? in
             guard r.count >= 3, let w = Double(r[2]), r[1].count == 1 else { return nil }
             return (r[1], w)
-        }
+        }.prefix(commonNamesOnly ? 10 : .max).map { $0 }
         let surnameTotal = surnames.reduce(0) { $0 + $1.1 }
         var male: [(Character, Double)] = [], female: [(Character, Double)] = []
-        for r in try Self.csv("given_name_chars_freq.csv").prefix(2500) where r.count >= 4 {
+        for r in try Self.csv("given_name_chars_freq.csv").prefix(commonNamesOnly ? 60 : 2500) where r.count >= 4 {
             guard let ch = r[0].first, r[0].count == 1, let m = Double(r[1]), let f = Double(r[2]) else { continue }
             if m > 0 { male.append((ch, m)) }
             if f > 0 { female.append((ch, f)) }
