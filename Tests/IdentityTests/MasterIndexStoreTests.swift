@@ -43,7 +43,7 @@ struct MasterIndexStoreTests {
         return out
     }
 
-    @Test("an import of a register with known duplicates (1,000 residents on SQLite, 500 on PostgreSQL) links certain matches (precision ≥ 0.99) and links or queues ≥ 0.95 of the true pairs",
+    @Test("an import of a register with known duplicates (400 residents on SQLite, 250 on PostgreSQL) links certain matches (precision ≥ 0.99) and links or queues ≥ 0.95 of the true pairs",
           arguments: Kind.allCases)
     func importedRegister(kind: Kind) async throws {
         guard let backend = try await Self.open(kind) else { return }
@@ -63,8 +63,9 @@ struct MasterIndexStoreTests {
 
     func measure(_ backend: any StoreBackend, _ kind: Kind) async throws {
         let runtime = KangqiaoRuntime(backend: backend)
-        // PostgreSQL's round trips make it the slower one; half the register keeps the shared machine free.
-        let corpus = try ResidentCorpus(residents: kind == .sqlite ? 1_000 : 500, duplicateShare: 0.30, seed: 42)
+        // A cross-check of the store path, not the measure of the matcher (MatcherCorpusTests is): a
+        // register small enough not to starve the timing-sensitive suites running beside it.
+        let corpus = try ResidentCorpus(residents: kind == .sqlite ? 400 : 250, duplicateShare: 0.30, seed: 42)
         let start = Date()
         for batch in stride(from: 0, to: corpus.records.count, by: 200) {
             let resources = corpus.records[batch..<min(batch + 200, corpus.records.count)].map(\.patient)
@@ -89,7 +90,7 @@ struct MasterIndexStoreTests {
             (\(Int(Double(corpus.records.count) / seconds)) matched and written per second); \(truth.count) true pairs; \
             linked \(certain.count) pairs, queued \(probable.count); precision \(String(format: "%.4f", precision)), recall \(String(format: "%.4f", recall))
             """)
-        #expect(truth.count >= (kind == .sqlite ? 250 : 120))
+        #expect(truth.count >= (kind == .sqlite ? 100 : 60))
         #expect(precision >= 0.99)
         #expect(recall >= 0.95)
         // Every search by a duplicate's id finds its original too (one person), through the repository.
