@@ -21,6 +21,7 @@ let package = Package(
         .library(name: "KangqiaoServer", targets: ["KangqiaoServer"]),
         .library(name: "QRCode", targets: ["QRCode"]),
         .library(name: "HealthCard", targets: ["HealthCard"]),
+        .library(name: "Identity", targets: ["Identity"]),
     ],
     dependencies: [
         .package(url: "https://github.com/hummingbird-project/hummingbird.git", from: "2.28.1"),
@@ -87,10 +88,12 @@ let package = Package(
             name: "HealthCard",
             dependencies: ["FHIRCore", "FHIRStore", "ChinaReference", "QRCode", .product(name: "Crypto", package: "swift-crypto")]
         ),
+        // The patient master index (issue 6): R-ID18 on person records, matching, master Persons, merge.
+        .target(name: "Identity", dependencies: ["FHIRCore", "FHIRStore", "ChinaReference"]),
         .target(
             name: "KangqiaoServer",
             dependencies: [
-                "FHIRCore", "FHIRStore", "Access", "Registry", "ChinaReference", "HealthCard", "QRCode",
+                "FHIRCore", "FHIRStore", "Access", "Identity", "Registry", "ChinaReference", "HealthCard", "QRCode",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "HTTPTypes", package: "swift-http-types"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
@@ -127,11 +130,12 @@ let package = Package(
             dependencies: ["HealthCard", "QRCode", "QRTestSupport", "FHIRCore", "FHIRStore", "ChinaReference",
                            .product(name: "Crypto", package: "swift-crypto")]
         ),
+        .testTarget(name: "IdentityTests", dependencies: ["Identity", "ChinaReference", "FHIRCore", "FHIRStore", "KangqiaoServer"]),
         .testTarget(name: "FHIRStoreTests", dependencies: ["FHIRStore", "FHIRCore"], exclude: excludedStoreTests),
         .testTarget(
             name: "KangqiaoServerTests",
             dependencies: [
-                "KangqiaoServer", "FHIRStore", "FHIRCore", "Access", "Registry", "ChinaReference", "DemoRegion", "HealthCard", "QRTestSupport",
+                "KangqiaoServer", "FHIRStore", "FHIRCore", "Access", "Registry", "ChinaReference", "DemoRegion", "HealthCard", "QRTestSupport", "Identity",
                 .product(name: "HummingbirdTesting", package: "hummingbird"),
                 .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "_CryptoExtras", package: "swift-crypto"),

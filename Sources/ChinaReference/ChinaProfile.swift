@@ -71,5 +71,7 @@ public enum ChinaProfile {
         public static let organizationKind = "\(base)/CodeSystem/organization-kind"
         /// Where an e-health card is used: registration, consultation, dispensing, payment, record-access.
         public static let healthCardScene = "\(base)/CodeSystem/health-card-scene"
+        /// The master patient index's tasks (`review-match`, `merge`) and their outcomes.
+        public static let masterIndexTask = "\(base)/CodeSystem/master-index-task"
     }
 }

@@ -38,7 +38,8 @@ public struct CapabilityStatementBuilder: Sendable {
             if let includes = searchIncludes[r.type], !includes.isEmpty { o["searchInclude"] = .array(includes.map { .string($0) }) }
             if let revIncludes = searchRevIncludes[r.type], !revIncludes.isEmpty { o["searchRevInclude"] = .array(revIncludes.map { .string($0) }) }
             if r.type == "Patient" {
-                o["operation"] = [["name": "everything", "definition": "http://hl7.org/fhir/OperationDefinition/Patient-everything"]]
+                o["operation"] = [["name": "everything", "definition": "http://hl7.org/fhir/OperationDefinition/Patient-everything"],
+                                  ["name": "match", "definition": "http://hl7.org/fhir/OperationDefinition/Patient-match"]]
             }
             resourceEntries.append(.object(o))
         }

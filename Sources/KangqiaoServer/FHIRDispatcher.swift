@@ -1,6 +1,7 @@
 import Access
 import FHIRCore
 import FHIRStore
+import Identity
 
 /// Maps FHIR REST requests (http.html) to repository calls and their results to FHIR responses.
 /// Every failure becomes an OperationOutcome here, in one place.
@@ -15,6 +16,8 @@ public struct FHIRDispatcher: Sendable {
     public var exports: BulkExportJobs?
     /// The e-health card's policy and clock (HealthCardOperations.swift).
     public var healthCards = HealthCardSettings()
+    /// The master patient index's weights and thresholds, for `Patient/$match` (IdentityOperations.swift).
+    public var matchPolicy: MatchPolicy = .standard
     /// The `$operations` beyond the core REST interactions (OperationTable.swift).
     var operations: [OperationRoute] = OperationRoute.all
 

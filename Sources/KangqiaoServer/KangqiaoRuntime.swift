@@ -1,6 +1,7 @@
 import Access
 import FHIRCore
 import FHIRStore
+import Identity
 import Logging
 import Registry
 
@@ -14,22 +15,33 @@ public struct KangqiaoRuntime: Sendable {
 
     /// `accessControl: false` leaves out scope enforcement and the audit trail: only for measuring
     /// what they cost (the access benchmark); everything the product runs has them.
-    public init(backend: any StoreBackend, accessControl: Bool = true, policy: AccessPolicy = AccessPolicy()) {
+    public init(backend: any StoreBackend, accessControl: Bool = true, policy: AccessPolicy = AccessPolicy(),
+                matchPolicy: MatchPolicy = .standard) {
         let definitions = R4Support.shared
         self.backend = backend
-        self.repository = FHIRRepository(
+        // The master patient index reads and writes its links through a repository without hooks, in
+        // the transaction of the Patient write that caused them; the audit trail records them there.
+        let plain = FHIRRepository(backend: backend, checker: definitions.checker, indexer: definitions.indexer, parameters: definitions.parameters)
+        let audit = AuditTrail(backend: backend)
+        let masterIndex = MasterIndexHook(index: MasterIndex(store: plain, policy: matchPolicy), auditHooks: accessControl ? [audit] : [])
+        var repository = FHIRRepository(
             backend: backend, checker: definitions.checker, indexer: definitions.indexer, parameters: definitions.parameters,
             hooks: accessControl
-                ? [ScopeEnforcement(backend: backend, policy: policy), ConsentGuardianRule(backend: backend, policy: policy), ConsentEnforcement(backend: backend), SignedRecordLock(backend: backend), RegistryChecks(),
-                   AuditTrail(backend: backend)]
-                : [RegistryChecks()])
+                ? [ScopeEnforcement(backend: backend, policy: policy), ConsentGuardianRule(backend: backend, policy: policy),
+                   ConsentEnforcement(backend: backend), masterIndex, SignedRecordLock(backend: backend), RegistryChecks(), audit]
+                : [masterIndex, RegistryChecks()])
+        repository.linkedPatients = MasterIndexLinks(store: plain)
+        self.repository = repository
         var dispatcher = FHIRDispatcher(repository: repository, capabilities: definitions.capabilities, validator: definitions.checker)
+        dispatcher.matchPolicy = matchPolicy
         dispatcher.exports = BulkExportJobs()
         self.dispatcher = dispatcher
     }
 
     public static func open(_ location: DatabaseLocation, logger: Logger = Logger(label: "kangqiao")) async throws -> KangqiaoRuntime {
         let policy = try AccessPolicy.fromEnvironment()
-        return KangqiaoRuntime(backend: try await location.open(logger: logger), policy: policy)
+        let matchPolicy = try MatchPolicy.regional()
+        return KangqiaoRuntime(backend: try await location.open(logger: logger), policy: policy, matchPolicy: matchPolicy)
     }
+}
 }

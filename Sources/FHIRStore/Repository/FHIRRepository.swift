@@ -11,6 +11,8 @@ public struct FHIRRepository: Sendable {
     public let parameters: (any SearchParameterLookup)?
     public var hooks: [any InteractionHook]
     public var settings: Settings
+    /// The master patient index's links, when one is wired: searches by a patient are widened to the same person's other records.
+    public var linkedPatients: (any LinkedPatientResolver)?
 
     public struct Settings: Sendable {
         /// `_count` above this is capped (search.html: servers may limit page size).

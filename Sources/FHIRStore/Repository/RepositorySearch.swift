@@ -24,7 +24,7 @@ extension FHIRRepository {
         try await runHooks(.search, type.map { ResourceKey(type: $0, id: "") }, context)
         let compiler = SearchCompiler(type: type, parameters: parameters, lenient: lenient)
         let compiled = try compiler.compile(SearchRequest.pairs(queryString), defaultCount: settings.defaultPageSize, maxCount: settings.maxPageSize)
-        var query = compiled.query
+        var query = try await widenedToLinkedPatients(compiled.query)
         // A system-level search spans types: the hooks refuse it to any caller a rule restricts.
         if let type { query.filters += try await restrictions(type, .search, context) }
         let summaryCount = compiled.options.summary == "count"
@@ -170,9 +170,11 @@ extension FHIRRepository {
         try await ensureVisible("Patient", patientId, .operation, context)
         let patient = try await read(type: "Patient", id: patientId, context: context)
         var records = [patient]
+        // The same person's other records (master patient index) and their compartments too.
+        let compartment = try await widenedToLinkedPatients(StoreQuery(type: nil, filters: [[.compartment([patientId])]])).filters
         var cursor: PageCursor?
         repeat {
-            let q = StoreQuery(type: nil, filters: [[.compartment([patientId])]], count: 1000, after: cursor)
+            let q = StoreQuery(type: nil, filters: compartment, count: 1000, after: cursor)
             let page = try await backend.search(q)
             records += page.records.filter { !($0.type == "Patient" && $0.id == patientId) }
             cursor = page.next

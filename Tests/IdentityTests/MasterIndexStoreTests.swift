@@ -1,0 +1,101 @@
+import ChinaReference
+import FHIRCore
+@testable import FHIRStore
+import Foundation
+@testable import Identity
+import KangqiaoServer
+import Logging
+import Testing
+
+/// The same register imported through the product's runtime (the master index hook in each import
+/// transaction, audit trail on), on SQLite and PostgreSQL: what the store links and queues is
+/// measured against the known duplicates, with the import rate.
+@Suite("Master index on the store")
+struct MasterIndexStoreTests {
+    enum Kind: String, CaseIterable, Sendable { case sqlite, postgres }
+
+    static func open(_ kind: Kind) async throws -> (any StoreBackend)? {
+        switch kind {
+        case .sqlite:
+            let path = FileManager.default.temporaryDirectory.appendingPathComponent("kq-mpi-\(UUID().uuidString)/db.sqlite").path
+            return try await DatabaseLocation.sqlite(path: path).open(logger: Logger(label: "test"))
+        case .postgres:
+            guard let url = ProcessInfo.processInfo.environment["KANGQIAO_TEST_POSTGRES_URL"], !url.isEmpty else {
+                if ProcessInfo.processInfo.environment["CI"] == "true" { Issue.record("CI=true but KANGQIAO_TEST_POSTGRES_URL is not set") }
+                return nil
+            }
+            // A schema of its own: the database is shared with other suites running at the same time.
+            let schema = "kq_test_" + String(UInt64.random(in: 0...UInt64.max), radix: 36)
+            let backend = try await PostgresBackend.connect(url: url, poolSize: 4, schema: schema)
+            try await backend.migrate()
+            return backend
+        }
+    }
+
+    static func all(_ backend: any StoreBackend, _ type: String, _ filters: [[IndexPredicate]] = []) async throws -> [JSON] {
+        var out: [JSON] = []
+        var cursor: PageCursor?
+        repeat {
+            let page = try await backend.search(StoreQuery(type: type, filters: filters, count: 500, after: cursor))
+            out += page.records.compactMap { try? JSONParser.parse($0.json) }
+            cursor = page.next
+        } while cursor != nil
+        return out
+    }
+
+    @Test("an import of a register with known duplicates (400 residents on SQLite, 250 on PostgreSQL) links certain matches (precision ≥ 0.99) and links or queues ≥ 0.95 of the true pairs",
+          arguments: Kind.allCases)
+    func importedRegister(kind: Kind) async throws {
+        guard let backend = try await Self.open(kind) else { return }
+        do {
+            try await measure(backend, kind)
+        } catch {
+            await Self.discard(backend)
+            throw error
+        }
+        await Self.discard(backend)
+    }
+
+    static func discard(_ backend: any StoreBackend) async {
+        if let pg = backend as? PostgresBackend { try? await pg.dropSchema() }
+        await backend.close()
+    }
+
+    func measure(_ backend: any StoreBackend, _ kind: Kind) async throws {
+        let runtime = KangqiaoRuntime(backend: backend)
+        // A cross-check of the store path, not the measure of the matcher (MatcherCorpusTests is): a
+        // register small enough not to starve the timing-sensitive suites running beside it.
+        let corpus = try ResidentCorpus(residents: kind == .sqlite ? 400 : 250, duplicateShare: 0.30, seed: 42)
+        let start = Date()
+        for batch in stride(from: 0, to: corpus.records.count, by: 200) {
+            let resources = corpus.records[batch..<min(batch + 200, corpus.records.count)].map(\.patient)
+            #expect(try await runtime.repository.bulkUpsert(Array(resources)) == resources.count)
+        }
+        let seconds = Date().timeIntervalSince(start)
+
+        var certain = Set<ResidentCorpus.Pair>()
+        for person in try await Self.all(backend, "Person") {
+            let members = MasterPerson.members(person)
+            for (i, a) in members.enumerated() { for b in members[(i + 1)...] { certain.insert(.init(a, b)) } }
+        }
+        var probable = Set<ResidentCorpus.Pair>()
+        for task in try await Self.all(backend, "Task") where MasterIndexTask.kind(of: task) == MasterIndexTask.reviewMatch {
+            if let a = MatchService.patientId(task["for"]), let b = MatchService.patientId(task["focus"]) { probable.insert(.init(a, b)) }
+        }
+        let truth = corpus.truePairs
+        let precision = certain.isEmpty ? 1 : Double(certain.intersection(truth).count) / Double(certain.count)
+        let recall = Double(certain.union(probable).intersection(truth).count) / Double(truth.count)
+        print("""
+            [master index, \(kind.rawValue)] \(corpus.records.count) Patients imported in batches of 200 in \(String(format: "%.2f", seconds)) s \
+            (\(Int(Double(corpus.records.count) / seconds)) matched and written per second); \(truth.count) true pairs; \
+            linked \(certain.count) pairs, queued \(probable.count); precision \(String(format: "%.4f", precision)), recall \(String(format: "%.4f", recall))
+            """)
+        #expect(truth.count >= (kind == .sqlite ? 100 : 60))
+        #expect(precision >= 0.99)
+        #expect(recall >= 0.95)
+        // Every search by a duplicate's id finds its original too (one person), through the repository.
+        let sample = try #require(corpus.records.first { r in r.duplicateOf != nil && certain.contains(.init(r.id, r.duplicateOf!)) })
+        let page = try await backend.search(try await runtime.repository.widenedToLinkedPatients(StoreQuery(type: "Patient", filters: [[.id([sample.id])]])))
+        #expect(Set(page.records.map(\.id)) == [sample.id, sample.duplicateOf!])
+    }
+}
