@@ -44,4 +44,3 @@ public struct KangqiaoRuntime: Sendable {
         return KangqiaoRuntime(backend: try await location.open(logger: logger), policy: policy, matchPolicy: matchPolicy)
     }
 }
-}

@@ -14,9 +14,9 @@ import Testing
 /// draw, scan, verify — with a clock the tests move, and several server instances on one PostgreSQL.
 @Suite("E-health card")
 struct HealthCardTests {
-    static let patient = #"{"resourceType":"Patient","id":"p1","identifier":[{"system":"https://kangqiao.org/fhir/sid/resident-id","value":"11010519491231002X"}],"name":[{"use":"official","family":"王","given":["小明"]}],"gender":"male","birthDate":"1949-12-31"}"#
+    static let patient = #"{"resourceType":"Patient","id":"p1","identifier":[{"system":"https://kangqiao.org/fhir/sid/resident-id","value":"11010519491231002X"}],"name":[{"use":"official","family":"王","given":["小梅"]}],"gender":"female","birthDate":"1949-12-31"}"#
     /// A duplicate record merged into p1 (the master index points it onwards).
-    static let merged = #"{"resourceType":"Patient","id":"p1-old","active":false,"name":[{"family":"王","given":["晓明"]}],"link":[{"other":{"reference":"Patient/p1"},"type":"replaced-by"}]}"#
+    static let merged = #"{"resourceType":"Patient","id":"p1-old","active":false,"name":[{"family":"王","given":["晓梅"]}],"link":[{"other":{"reference":"Patient/p1"},"type":"replaced-by"}]}"#
     static let other = #"{"resourceType":"Patient","id":"p2","name":[{"family":"李","given":["娜"]}]}"#
 
     // MARK: R-HC-1
@@ -138,7 +138,7 @@ struct HealthCardTests {
             #expect(ok.status == 200, "\(ok.text)")
             #expect(Self.parameter(ok, "kind")?["valueCode"] == "dynamic")
             #expect(Self.parameter(ok, "patient")?["valueReference"]?["reference"] == "Patient/p1")
-            #expect(Self.parameter(ok, "name")?["valueString"] == "王小明")
+            #expect(Self.parameter(ok, "name")?["valueString"] == "王小梅")
             #expect(Self.parameter(ok, "residentId")?["valueString"] == "110105********002X")
             #expect(Self.parameter(ok, "scene")?["valueCoding"]?["display"] == "支付")
             #expect(!ok.text.contains("1949"), "no birth date, no health data")
