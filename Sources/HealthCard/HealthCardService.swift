@@ -46,11 +46,15 @@ public struct HealthCardService: Sendable {
         for _ in 0..<Self.issueAttempts {
             let path = try await recordPath(of: patientID)
             let master = path[path.count - 1]
-            let person = MasterIdentity.personKey(of: master)
+            let linked = try await linkedRecords(of: master)
+            let person = Self.personKey(master: master, linked: linked)
             var existing = try await registry.card(ofPerson: person)
             if existing == nil {
-                // A record merged into the master after it got its card: the master takes that card over.
-                for record in try await mergedRecords(path) where try await registry.transfer(from: MasterIdentity.personKey(of: record), to: person) {
+                // A record merged into the master, or linked to it by the master index, after it got its
+                // card: the person takes that card over (one card per person, R-HC-1).
+                let others = try await mergedRecords(path) + [master] + linked
+                for record in others where MasterIdentity.personKey(of: record) != person {
+                    guard try await registry.transfer(from: MasterIdentity.personKey(of: record), to: person) else { continue }
                     existing = try await registry.card(ofPerson: person)
                     break
                 }
@@ -125,14 +129,39 @@ public struct HealthCardService: Sendable {
         return path.dropLast().reversed() + linking.records.filter { !onPath.contains($0.id) && MasterIdentity.forwardTarget(of: $0) == master.id }
     }
 
-    /// The person's card, or — until it is issued again — the card of a record merged into them.
+    /// The person's card, or — until it is issued again — the card of a record merged into them or
+    /// linked to them by the master index.
     func currentCard(_ path: [ResourceRecord]) async throws -> HealthCardNumber? {
         guard let master = path.last else { return nil }
+        let linked = try await linkedRecords(of: master)
+        if let card = try await registry.card(ofPerson: Self.personKey(master: master, linked: linked)) { return card }
         if let card = try await registry.card(ofPerson: MasterIdentity.personKey(of: master)) { return card }
-        for record in try await mergedRecords(path) {
+        for record in try await mergedRecords(path) + linked {
             if let card = try await registry.card(ofPerson: MasterIdentity.personKey(of: record)) { return card }
         }
         return nil
+    }
+
+    /// The other active records the master patient index holds for the same person as `master`
+    /// (certain matches linked under one master identity), in id order; none without an index.
+    func linkedRecords(of master: ResourceRecord) async throws -> [ResourceRecord] {
+        guard let resolver = repository.linkedPatients,
+            let ids = try await resolver.samePerson(as: [master.id])[master.id]?.subtracting([master.id]), !ids.isEmpty
+        else { return [] }
+        var records: [ResourceRecord] = []
+        for id in ids.sorted() {
+            guard let r = try await repository.backend.read(type: "Patient", id: id), !r.isDeleted,
+                (try? JSONParser.parse(r.json))?["active"]?.boolValue != false
+            else { continue }
+            records.append(r)
+        }
+        return records
+    }
+
+    /// The key a person's card is kept under: their master Patient's, or — when the master index
+    /// links several records as one person — the first of them by id, whichever record is asked.
+    static func personKey(master: ResourceRecord, linked: [ResourceRecord]) -> String {
+        "Patient/" + ([master.id] + linked.map(\.id)).min()!
     }
 
     /// The records from `patientID` to its master (MasterIdentity).

@@ -52,6 +52,23 @@ struct HealthCardTests {
         }
     }
 
+    @Test("R-HC-1: records the master index links as one person (a second registration with the same resident ID) share one card", arguments: ServerBackendKind.allCases)
+    func linkedRecordsShareOneCard(kind: ServerBackendKind) async throws {
+        try await withCardServers(kind) { env in
+            let fhir = env.fhir
+            // p1 got its card first; a hospital registers the same resident again (same resident ID).
+            let first = try await fhir.post("/fhir/Patient/p1/$health-card", "")
+            let number = try #require(Self.parameter(first, "cardNumber")?["valueIdentifier"]?["value"]?.stringValue)
+            let again = Self.patient.replacingOccurrences(of: #""id":"p1""#, with: #""id":"p1-hospital""#)
+            #expect(try await fhir.put("/fhir/Patient/p1-hospital", again).status == 201)
+            let viaLinked = try await fhir.post("/fhir/Patient/p1-hospital/$health-card", "")
+            #expect(viaLinked.status == 200, "\(viaLinked.text)")
+            #expect(Self.parameter(viaLinked, "cardNumber")?["valueIdentifier"]?["value"]?.stringValue == number)
+            let read = try await fhir.get("/fhir/Patient/p1-hospital/$health-card")
+            #expect(Self.parameter(read, "cardNumber")?["valueIdentifier"]?["value"]?.stringValue == number)
+        }
+    }
+
     @Test("R-HC-1: concurrent issues for one person, through either of their records, yield one card", arguments: ServerBackendKind.allCases)
     func concurrentIssue(kind: ServerBackendKind) async throws {
         try await withCardServers(kind, instances: kind == .postgres ? 2 : 1) { env in
