@@ -175,6 +175,43 @@ struct DemoPopulation {
         return (id, .object(o))
     }
 
+    /// Residents registered a second time by a hospital's own system, as happens before a region has
+    /// a master index: about half with their resident ID (the index links them at once), the rest
+    /// without it, the name in pinyin or with a sound-alike character (for review, or linked when the
+    /// other fields agree). The master index sorts them out when the demo is loaded.
+    func hospitalRegistrations(count: Int, hospitals: [String], random: inout DemoRandom) -> [JSON] {
+        let adults = residents.filter { $0.phone != nil }
+        guard !adults.isEmpty, !hospitals.isEmpty else { return [] }
+        var out: [JSON] = []
+        var used = Set<String>()
+        while out.count < min(count, adults.count) {
+            let r = random.pick(adults)
+            guard used.insert(r.id).inserted else { continue }
+            let withID = out.count % 2 == 0
+            var name: JSON = ["use": "official", "text": .string(r.family + r.given), "family": .string(r.family), "given": [.string(r.given)]]
+            if !withID, random.chance(0.5) {
+                // Written in pinyin by a registration clerk.
+                let family = Pinyin.shared.romanize(r.family).capitalized
+                let given = Pinyin.shared.romanize(r.given).capitalized
+                name = ["use": "official", "text": .string("\(family) \(given)"), "family": .string(family), "given": [.string(given)]]
+            }
+            var o = JSONObject([("resourceType", "Patient"), ("id", .string("reg-\(r.id)"))])
+            var identifiers: [JSON] = [["system": .string("\(ChinaProfile.base)/sid/hospital-mrn/\(hospitals[out.count % hospitals.count])"),
+                                        "value": .string("MRN\(random.digits(8))")]]
+            if withID { identifiers.append(["system": .string(ChinaProfile.IdentifierSystem.residentID), "value": .string(r.residentID)]) }
+            o["identifier"] = .array(identifiers)
+            o["active"] = true
+            o["name"] = [name]
+            if let phone = r.phone { o["telecom"] = [["system": "phone", "value": .string(phone), "use": "mobile"]] }
+            o["gender"] = .string(r.sex)
+            o["birthDate"] = .string(r.birth.text)
+            o["address"] = [r.address.json]
+            o["managingOrganization"] = ["reference": .string("Organization/\(hospitals[out.count % hospitals.count])")]
+            out.append(.object(o))
+        }
+        return out
+    }
+
     /// Patients and their guardians' RelatedPerson records.
     var resources: [JSON] {
         let byID = Dictionary(uniqueKeysWithValues: residents.map { ($0.id, $0) })

@@ -21,7 +21,10 @@ public struct DemoRegion: Sendable {
         let workforce = DemoWorkforce(plan: plan, facilities: facilities, random: &random)
         let population = DemoPopulation(plan: plan, facilities: facilities, workforce: workforce, random: &random)
         let histories = DemoHistories(plan: plan, facilities: facilities, workforce: workforce, population: population, random: &random)
-        resources = facilities.resources + workforce.resources + population.resources + histories.resources
+        let duplicates = population.hospitalRegistrations(
+            count: plan.duplicateRegistrations, hospitals: facilities.hospitals.map(\.id), random: &random)
+        // The duplicates come last, so the master index meets the original records first.
+        resources = facilities.resources + workforce.resources + population.resources + histories.resources + duplicates
         var counts: [String: Int] = [:]
         for r in resources { counts[r["resourceType"]?.stringValue ?? "?", default: 0] += 1 }
         self.counts = counts

@@ -14,6 +14,8 @@ public struct DemoRegionPlan: Sendable {
     public var primaryCareCentres = 10
     public var pharmacies = 6
     public var residents = 5_000
+    /// Residents a hospital registered again on its own (duplicates for the master index to find).
+    public var duplicateRegistrations = 40
     /// The day the region's histories lead up to (fixed, so a seed gives the same data every run).
     public var referenceDate = "2026-11-01"
     /// The city centre, for the institutions' coordinates.

@@ -52,6 +52,10 @@ enum DemoLoading {
         let seconds = Date().timeIntervalSince(started)
         var text = "Demo region created in \(String(format: "%.1f", seconds)) s (seed \(plan.seed)): "
         text += region.counts.sorted { $0.key < $1.key }.map { "\($0.value) \($0.key)" }.joined(separator: ", ") + ".\n"
+        let linked = try await runtime.backend.count(StoreQuery(type: "Person", count: 0))
+        let queued = try await runtime.backend.count(StoreQuery(type: "Task", count: 0))
+        text += "Master index: \(plan.duplicateRegistrations) second registrations by hospitals; \(linked) people linked under a master Person, "
+            + "\(queued) pairs queued for review (GET /fhir/Task).\n"
         text += "Logins (shown once; POST /auth/login with name, password and the current code of the second factor):\n"
         for login in logins {
             let a = login.account

@@ -42,7 +42,7 @@ struct DemoRegionTests {
         #expect(districts.count == 3)
         #expect(districts.allSatisfy { AdministrativeDivisions.shared.division($0)?.parentCode == "440500" })
         #expect((180...240).contains(region.counts["Practitioner"] ?? 0))
-        #expect(region.counts["Patient"] == 5_000)
+        #expect(region.counts["Patient"] == 5_000 + region.plan.duplicateRegistrations)
         // Specialties across the staff, and multi-site practice.
         let roles = region.resources.filter { $0["resourceType"] == "PractitionerRole" }
         let specialties = Set(roles.compactMap { $0["specialty"]?.arrayValue?.first?["coding"]?.arrayValue?.first?["code"]?.stringValue })
@@ -55,7 +55,10 @@ struct DemoRegionTests {
 
     @Test("R-ID18: every resident and practitioner has a valid resident ID agreeing with their sex and birth date; names are Chinese; phones plausible")
     func realistic() throws {
-        let people = Self.full.resources.filter { $0["resourceType"] == "Patient" || $0["resourceType"] == "Practitioner" }
+        // Residents and staff (a hospital's second registrations are checked by the master index test below).
+        let people = Self.full.resources.filter {
+            ($0["resourceType"] == "Patient" || $0["resourceType"] == "Practitioner") && $0["id"]?.stringValue?.hasPrefix("reg-") != true
+        }
         var ids: Set<String> = []
         for p in people {
             let value = try #require(p["identifier"]?.arrayValue?.first { $0["system"]?.stringValue == ChinaProfile.IdentifierSystem.residentID }?["value"]?.stringValue)
@@ -70,7 +73,7 @@ struct DemoRegionTests {
         }
         #expect(ids.count == people.count, "resident IDs are unique")
         // Ages span the population; children have parents of plausible age as guardians.
-        let patients = Dictionary(uniqueKeysWithValues: Self.full.resources.filter { $0["resourceType"] == "Patient" }.map { ($0["id"]!.stringValue!, $0) })
+        let patients = Dictionary(uniqueKeysWithValues: Self.full.resources.filter { $0["resourceType"] == "Patient" && $0["id"]!.stringValue!.hasPrefix("reg-") == false }.map { ($0["id"]!.stringValue!, $0) })
         let years = patients.values.compactMap { $0["birthDate"]?.stringValue.flatMap { Int($0.prefix(4)) } }
         #expect(years.min()! < 1950 && years.max()! >= 2024)
         let guardians = Self.full.resources.filter { $0["resourceType"] == "RelatedPerson" }
@@ -127,7 +130,19 @@ struct DemoRegionTests {
             let access = try #require(fhir.access)
             let region = Self.small(residents: 300)
             let logins = try await region.load(into: runtime.repository, access: access)
-            #expect(try await fhir.search("/fhir/Patient?_summary=count").json["total"]?.numberValue?.text == "300")
+            #expect(try await fhir.search("/fhir/Patient?_summary=count").json["total"]?.numberValue?.text == String(300 + region.plan.duplicateRegistrations))
+            // The hospital's second registrations met the master index: those with the resident ID are
+            // linked to the resident at once (one person in searches), the others linked or queued for review.
+            let persons = try await fhir.search("/fhir/Person?_count=200")
+            let tasks = try await fhir.search("/fhir/Task?_count=200")
+            let withID = region.plan.duplicateRegistrations / 2
+            #expect(persons.ids().count >= withID, "\(persons.ids().count) master Persons")
+            #expect(persons.ids().count + tasks.ids().count >= region.plan.duplicateRegistrations * 3 / 4,
+                    "\(persons.ids().count) linked, \(tasks.ids().count) queued")
+            let duplicate = try #require(region.resources.first { $0["id"]?.stringValue?.hasPrefix("reg-") == true && $0["identifier"]?.arrayValue?.count == 2 })
+            let original = String(duplicate["id"]!.stringValue!.dropFirst(4))
+            let byOriginal = try await fhir.search("/fhir/Patient?_id=\(original)")
+            #expect(Set(byOriginal.ids()).isSuperset(of: [original, "reg-\(original)"]), "either id finds one person")
             func login(_ name: String) async throws -> FHIRTestClient {
                 let l = try #require(logins.first { $0.account.name == name })
                 let code = TimeBasedCode(secret: l.codeSecret).code(at: access.now)
