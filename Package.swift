@@ -17,6 +17,7 @@ let package = Package(
         .library(name: "FHIRStore", targets: ["FHIRStore"]),
         .library(name: "ChinaReference", targets: ["ChinaReference"]),
         .library(name: "Access", targets: ["Access"]),
+        .library(name: "Terminology", targets: ["Terminology"]),
         .library(name: "KangqiaoServer", targets: ["KangqiaoServer"]),
     ],
     dependencies: [
@@ -41,6 +42,9 @@ let package = Package(
             name: "ChinaReference",
             resources: [.copy("Resources/pinyin.tsv"), .copy("Resources/divisions-2023.tsv"), .copy("Resources/division-codes-history.tsv")]
         ),
+        // Code systems, value sets and concept maps with $lookup/$validate-code/$expand/$translate, the
+        // shipped catalogues (ICD-10, ICD-9-CM-3, drugs, lab tests, vaccines, national code tables); no I/O but its own files.
+        .target(name: "Terminology", dependencies: ["FHIRCore", "ChinaReference"], resources: [.copy("Resources")]),
         .systemLibrary(
             name: "CSQLite",
             pkgConfig: "sqlite3",
@@ -67,7 +71,7 @@ let package = Package(
         .target(
             name: "KangqiaoServer",
             dependencies: [
-                "FHIRCore", "FHIRStore", "Access",
+                "FHIRCore", "FHIRStore", "Access", "Terminology",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "HTTPTypes", package: "swift-http-types"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
@@ -77,7 +81,7 @@ let package = Package(
         .executableTarget(
             name: "kangqiao",
             dependencies: [
-                "FHIRCore", "FHIRStore", "KangqiaoServer", "Access",
+                "FHIRCore", "FHIRStore", "KangqiaoServer", "Access", "Terminology",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
                 .product(name: "Logging", package: "swift-log"),
@@ -96,11 +100,12 @@ let package = Package(
         .testTarget(name: "FHIRCoreTests", dependencies: ["FHIRCore"], path: coreSnapshot.map { "\($0)/Tests/FHIRCoreTests" }),
         .testTarget(name: "AccessTests", dependencies: ["Access", "FHIRCore", "FHIRStore"]),
         .testTarget(name: "ChinaReferenceTests", dependencies: ["ChinaReference"]),
+        .testTarget(name: "TerminologyTests", dependencies: ["Terminology", "FHIRCore", "ChinaReference"]),
         .testTarget(name: "FHIRStoreTests", dependencies: ["FHIRStore", "FHIRCore"], exclude: excludedStoreTests),
         .testTarget(
             name: "KangqiaoServerTests",
             dependencies: [
-                "KangqiaoServer", "FHIRStore", "FHIRCore", "Access",
+                "KangqiaoServer", "FHIRStore", "FHIRCore", "Access", "Terminology",
                 .product(name: "HummingbirdTesting", package: "hummingbird"),
                 .product(name: "HTTPTypes", package: "swift-http-types"),
             ]

@@ -55,5 +55,11 @@ public enum ChinaProfile {
         public static let divisions = "\(base)/CodeSystem/gb2260"
         public static let ethnicity = "\(base)/CodeSystem/gb3304"
         public static let idDocumentType = "\(base)/CodeSystem/id-document-type"
+        /// Designation uses Kangqiao adds in terminology answers (`pinyin`, `pinyin-initials`).
+        public static let designationUse = "\(base)/CodeSystem/designation-use"
+        /// The drug catalogue (Terminology's DrugCatalogue).
+        public static let drug = "\(base)/CodeSystem/drug"
+        /// Common laboratory tests, mapped to LOINC by a ConceptMap.
+        public static let labTest = "\(base)/CodeSystem/lab-test"
     }
 }

@@ -1,6 +1,7 @@
 import Access
 import FHIRCore
 import FHIRStore
+import Terminology
 
 /// Maps FHIR REST requests (http.html) to repository calls and their results to FHIR responses.
 /// Every failure becomes an OperationOutcome here, in one place.
@@ -11,6 +12,8 @@ public struct FHIRDispatcher: Sendable {
     public let validator: (any ResourceChecking)?
     /// Each person's signature keys, for `$sign` and `$verify-signature` (set when access control is on).
     public var signingKeys: PersonalSigningKeys?
+    /// The terminology catalogues (shipped, or with a region's directory on top); nil: the shipped ones.
+    public var terminology: TerminologyCatalogue?
     /// The `$operations` beyond the core REST interactions (OperationTable.swift).
     var operations: [OperationRoute] = OperationRoute.all
 
