@@ -48,13 +48,15 @@ extension FHIRDispatcher {
     }
 
     /// The instance an instance-level call names: the stored resource (read with authorization and
-    /// audit), else the shipped catalogue entry with that id; nil at type level.
+    /// audit), else the catalogue entry with that id; nil at type level.
     func entry(instance call: OperationCall) async throws -> CatalogueEntry? {
         guard let type = call.type, let id = call.id else { return nil }
         do {
             let record = try await repository.read(type: type, id: id, context: call.request.context)
             return try StoredTerminology.compiled(record)
-        } catch let error as FHIRError where error.status == 404 {
+        } catch let error as FHIRError where error.status == 404 || error.status == 403 {
+            // Shipped catalogues are reference data: a caller who may not read stored terminology
+            // resources (a resident's token) still expands the shipped value set with that id.
             let shipped: CatalogueEntry? = switch type {
             case "CodeSystem": catalogue.codeSystem(id: id).map { .codeSystem($0) }
             case "ValueSet": catalogue.valueSet(id: id).map { .valueSet($0) }

@@ -172,6 +172,22 @@ struct TerminologyOperationTests {
 
     static let validationSlice = 500
 
+    @Test("a client without terminology scopes still uses the shipped catalogues, but never sees stored code systems")
+    func scopesKeepStoredResourcesPrivate() async throws {
+        try await withFHIRServer { fhir, _ in
+            #expect(try await fhir.put("/fhir/CodeSystem/chronic-followup", Self.regionCodeSystem).status == 201)
+            let access = try #require(fhir.access)
+            _ = try await access.createClient(name: "lab-only", scopes: "system/Observation.crs")
+            let lab = fhir.with(token: try access.mint(for: try #require(try await access.account("lab-only"))).accessToken)
+            let shipped = try await lab.get("/fhir/ValueSet/lab-test/$expand?filter=\(Self.q("糖化"))")
+            #expect(shipped.status == 200 && Self.codes(shipped) == ["HBA1C"], "\(shipped.text.prefix(300))")
+            let stored = try await lab.get("/fhir/CodeSystem/$lookup?system=\(Self.q("https://region.example/CodeSystem/chronic-followup"))&code=ctl")
+            #expect(stored.status == 404, "a stored code system is read only with a scope that reads CodeSystem")
+            let instance = try await lab.get("/fhir/CodeSystem/chronic-followup/$validate-code?code=ctl")
+            #expect(instance.status == 403, "\(instance.text.prefix(300))")
+        }
+    }
+
     @Test("every shipped CodeSystem, ValueSet and ConceptMap passes the server's FHIR validator; the small ones pass fhir-validate too")
     func shippedResourcesAreValid() async throws {
         try await withFHIRServer { _, runtime in
@@ -203,5 +219,56 @@ struct TerminologyOperationTests {
             #expect(checked >= 28, "13 code systems, their 13 value sets and 2 concept maps")
             try ExternalValidator.expectValid(directory: dir)
         }
+    }
+
+    @Test("kangqiao import stores a catalogue file as its CodeSystem; serve layers KANGQIAO_CATALOGUE_DIR over the shipped catalogues")
+    func importAndCatalogueDirectory() async throws {
+        let binary = try #require(DurabilityTests.binary, "build the kangqiao executable first")
+        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("kq-catalogue-cli-\(UUID().uuidString)")
+        let catalogues = dir.appendingPathComponent("catalogues")
+        try FileManager.default.createDirectory(at: catalogues, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let database = "sqlite:" + dir.appendingPathComponent("db.sqlite").path
+        let labFile = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+            .appendingPathComponent("Sources/Terminology/Resources/lab-test.tsv").path
+        let imported = try runProgram(binary, ["import", "--database", database, labFile])
+        #expect(imported.0 == 0, "\(imported.1.suffix(500))")
+        let again = try runProgram(binary, ["import", "--database", database, labFile])
+        #expect(again.0 == 0)
+        let out = dir.appendingPathComponent("export")
+        #expect(try runProgram(binary, ["export", "--database", database, "--type", "CodeSystem", "--output", out.path]).0 == 0)
+        let exported = try JSONParser.parse(String(contentsOf: out.appendingPathComponent("CodeSystem.ndjson"), encoding: .utf8)
+            .split(separator: "\n").first.map(String.init) ?? "")
+        #expect(exported["id"] == "lab-test" && exported["concept"]?.arrayValue?.count == 83)
+        #expect(exported["meta"]?["versionId"] == "1", "an unchanged second import makes no new version")
+
+        // A region's file replaces the shipped sex code system at start.
+        try "#! url\t\(Self.base)/CodeSystem/gbt2261-1-sex\ncode\tdisplay\n1\t男（区域）\n".write(
+            to: catalogues.appendingPathComponent("sex.tsv"), atomically: true, encoding: .utf8)
+        let bearer = "Bearer " + (try DurabilityTests.token(binary, database: database))
+        let port = DurabilityTests.freePort()
+        let server = Process()
+        server.executableURL = binary
+        server.arguments = ["serve", "--database", database, "--port", String(port)]
+        server.environment = DurabilityTests.environment.merging(["KANGQIAO_CATALOGUE_DIR": catalogues.path]) { _, new in new }
+        server.standardOutput = FileHandle.nullDevice
+        server.standardError = FileHandle.nullDevice
+        try server.run()
+        defer {
+            server.terminate()
+            server.waitUntilExit()
+        }
+        try await DurabilityTests.waitForHealth(port: port)
+        func get(_ path: String) async throws -> JSON {
+            var request = URLRequest(url: try #require(URL(string: "http://127.0.0.1:\(port)\(path)")))
+            request.setValue(bearer, forHTTPHeaderField: "Authorization")
+            let (data, _) = try await URLSession.shared.data(for: request)
+            return try JSONParser.parse([UInt8](data))
+        }
+        let region = try await get("/fhir/CodeSystem/$lookup?system=\(Self.q("\(Self.base)/CodeSystem/gbt2261-1-sex"))&code=1")
+        let display = region["parameter"]?.arrayValue?.first { $0["name"] == "display" }?["valueString"]
+        #expect(display == "男（区域）", "\(String(decoding: JSONWriter.bytes(region), as: UTF8.self))")
+        let shipped = try await get("/fhir/ValueSet/$expand?url=\(Self.q("\(Self.base)/ValueSet/icd10-cn"))&filter=gxy&count=3")
+        #expect(shipped["expansion"]?["contains"]?.arrayValue?.first?["code"] == "I10.x00x002")
     }
 }
