@@ -1,5 +1,8 @@
 import FHIRCore
 import Foundation
+#if canImport(FoundationNetworking)
+import FoundationNetworking
+#endif
 import KangqiaoServer
 import Terminology
 import Testing
