@@ -173,7 +173,7 @@ struct TerminologyOperationTests {
         }
     }
 
-    static let validationSlice = 500
+    static let validationSlice = 250
 
     @Test("a client without terminology scopes still uses the shipped catalogues, but never sees stored code systems")
     func scopesKeepStoredResourcesPrivate() async throws {
