@@ -18,6 +18,7 @@ let package = Package(
         .library(name: "ChinaReference", targets: ["ChinaReference"]),
         .library(name: "Access", targets: ["Access"]),
         .library(name: "Registry", targets: ["Registry"]),
+        .library(name: "Terminology", targets: ["Terminology"]),
         .library(name: "KangqiaoServer", targets: ["KangqiaoServer"]),
         .library(name: "QRCode", targets: ["QRCode"]),
         .library(name: "HealthCard", targets: ["HealthCard"]),
@@ -48,6 +49,9 @@ let package = Package(
                 .copy("Resources/nip-schedule-2021.tsv"),
             ]
         ),
+        // Code systems, value sets and concept maps with $lookup/$validate-code/$expand/$translate, the
+        // shipped catalogues (ICD-10, ICD-9-CM-3, drugs, lab tests, vaccines, national code tables); no I/O but its own files.
+        .target(name: "Terminology", dependencies: ["FHIRCore", "ChinaReference"], resources: [.copy("Resources")]),
         .systemLibrary(
             name: "CSQLite",
             pkgConfig: "sqlite3",
@@ -93,7 +97,7 @@ let package = Package(
         .target(
             name: "KangqiaoServer",
             dependencies: [
-                "FHIRCore", "FHIRStore", "Access", "Identity", "Registry", "ChinaReference", "HealthCard", "QRCode",
+                "FHIRCore", "FHIRStore", "Access", "Identity", "Terminology", "Registry", "ChinaReference", "HealthCard", "QRCode",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "HTTPTypes", package: "swift-http-types"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
@@ -103,7 +107,7 @@ let package = Package(
         .executableTarget(
             name: "kangqiao",
             dependencies: [
-                "FHIRCore", "FHIRStore", "KangqiaoServer", "Access", "DemoRegion", "HealthCard",
+                "FHIRCore", "FHIRStore", "KangqiaoServer", "Access", "DemoRegion", "HealthCard", "Terminology",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
                 .product(name: "Logging", package: "swift-log"),
@@ -131,11 +135,12 @@ let package = Package(
                            .product(name: "Crypto", package: "swift-crypto")]
         ),
         .testTarget(name: "IdentityTests", dependencies: ["Identity", "ChinaReference", "FHIRCore", "FHIRStore", "KangqiaoServer"]),
+        .testTarget(name: "TerminologyTests", dependencies: ["Terminology", "FHIRCore", "ChinaReference"]),
         .testTarget(name: "FHIRStoreTests", dependencies: ["FHIRStore", "FHIRCore"], exclude: excludedStoreTests),
         .testTarget(
             name: "KangqiaoServerTests",
             dependencies: [
-                "KangqiaoServer", "FHIRStore", "FHIRCore", "Access", "Registry", "ChinaReference", "DemoRegion", "HealthCard", "QRTestSupport", "Identity",
+                "KangqiaoServer", "FHIRStore", "FHIRCore", "Access", "Registry", "ChinaReference", "DemoRegion", "HealthCard", "QRTestSupport", "Identity", "Terminology",
                 .product(name: "HummingbirdTesting", package: "hummingbird"),
                 .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "_CryptoExtras", package: "swift-crypto"),

@@ -60,9 +60,9 @@ public enum ChinaProfile {
         /// 诊疗科目 (the 1994 clinical subjects list), a department's or practitioner's specialty.
         public static let clinicalSubject = "\(base)/CodeSystem/clinical-subject"
         /// 医疗保障疾病诊断分类与代码 (ICD-10, NHSA edition 2.0).
-        public static let icd10 = "\(base)/CodeSystem/icd-10-nhsa"
+        public static let icd10 = "\(base)/CodeSystem/icd10-cn"
         /// 医疗保障手术操作分类与编码 (ICD-9-CM-3, NHSA edition 2.0).
-        public static let icd9cm3 = "\(base)/CodeSystem/icd-9-cm-3-nhsa"
+        public static let icd9cm3 = "\(base)/CodeSystem/icd9cm3-cn"
         /// The national immunization programme's vaccines, by the programme's abbreviation (`HepB`).
         public static let nipVaccine = "\(base)/CodeSystem/nip-vaccine"
         /// Kangqiao's Condition categories beyond FHIR's: `notifiable` marks a notifiable-disease report (传染病报告).
@@ -73,5 +73,11 @@ public enum ChinaProfile {
         public static let healthCardScene = "\(base)/CodeSystem/health-card-scene"
         /// The master patient index's tasks (`review-match`, `merge`) and their outcomes.
         public static let masterIndexTask = "\(base)/CodeSystem/master-index-task"
+        /// Designation uses Kangqiao adds in terminology answers (`pinyin`, `pinyin-initials`).
+        public static let designationUse = "\(base)/CodeSystem/designation-use"
+        /// The drug catalogue (Terminology's DrugCatalogue).
+        public static let drug = "\(base)/CodeSystem/drug"
+        /// Common laboratory tests, mapped to LOINC by a ConceptMap.
+        public static let labTest = "\(base)/CodeSystem/lab-test"
     }
 }

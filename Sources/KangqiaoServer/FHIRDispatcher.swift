@@ -2,6 +2,7 @@ import Access
 import FHIRCore
 import FHIRStore
 import Identity
+import Terminology
 
 /// Maps FHIR REST requests (http.html) to repository calls and their results to FHIR responses.
 /// Every failure becomes an OperationOutcome here, in one place.
@@ -18,6 +19,8 @@ public struct FHIRDispatcher: Sendable {
     public var healthCards = HealthCardSettings()
     /// The master patient index's weights and thresholds, for `Patient/$match` (IdentityOperations.swift).
     public var matchPolicy: MatchPolicy = .standard
+    /// The terminology catalogues (shipped, or with a region's directory on top); nil: the shipped ones.
+    public var terminology: TerminologyCatalogue?
     /// The `$operations` beyond the core REST interactions (OperationTable.swift).
     var operations: [OperationRoute] = OperationRoute.all
 

@@ -23,7 +23,7 @@ struct OperationRoute: Sendable {
 
     /// Every operation of the product, in the order they are tried.
     static var all: [OperationRoute] {
-        signatureOperations + exportOperations + healthCardOperations + identityOperations
+        signatureOperations + exportOperations + healthCardOperations + identityOperations + terminologyOperations
     }
 }
 

@@ -4,6 +4,7 @@ import FHIRStore
 import Foundation
 import KangqiaoServer
 import Logging
+import Terminology
 
 struct Import: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
@@ -11,7 +12,7 @@ struct Import: AsyncParsableCommand {
 
     @OptionGroup var db: DatabaseOption
     @Option(help: "Resources per database transaction for NDJSON.") var batchSize = 1000
-    @Argument(help: "NDJSON (.ndjson) or JSON files (a resource or a Bundle).") var files: [String]
+    @Argument(help: "NDJSON (.ndjson), JSON files (a resource or a Bundle) or catalogue files (.tsv, docs/catalogues.md).") var files: [String]
 
     func run() async throws {
         let runtime = try await KangqiaoRuntime.open(try DatabaseLocation(db.location))
@@ -28,7 +29,8 @@ struct Import: AsyncParsableCommand {
                 failures += try await importNDJSON(bytes, file: file, runtime: runtime, progress: &progress)
             } else {
                 do {
-                    let json = try JSONParser.parse(bytes)
+                    // A catalogue file (docs/catalogues.md) is stored as the FHIR CodeSystem or ConceptMap it describes.
+                    let json = file.hasSuffix(".tsv") ? try CatalogueFile.parse(bytes, name: file).fhir : try JSONParser.parse(bytes)
                     let n = try await importDocument(json, runtime: runtime)
                     progress.advance(resources: n, bytes: bytes.count)
                 } catch {

@@ -7,6 +7,7 @@ import FHIRStore
 import Hummingbird
 import KangqiaoServer
 import Logging
+import Terminology
 import ServiceLifecycle
 
 struct Serve: AsyncParsableCommand {
@@ -47,7 +48,11 @@ struct Serve: AsyncParsableCommand {
 
                 """.utf8))
         }
-        let app = KangqiaoApplication(dispatcher: runtime.dispatcher, configuration: configuration, access: access)
+        // The catalogues are loaded and indexed for type-ahead before the first request (a region's directory on top).
+        var dispatcher = runtime.dispatcher
+        dispatcher.terminology = try TerminologyCatalogue.shipped(overriddenBy: Environment.value("KANGQIAO_CATALOGUE_DIR").map { URL(fileURLWithPath: $0) })
+        dispatcher.terminology?.prepareIndexes()
+        let app = KangqiaoApplication(dispatcher: dispatcher, configuration: configuration, access: access)
             .application(logger: logger)
         logger.info("Kangqiao serving FHIR R4 at http://\(configuration.host):\(configuration.port)/fhir on \(runtime.backend.name)")
         // SIGTERM/SIGINT: stop accepting, let requests in flight finish, then close the database.

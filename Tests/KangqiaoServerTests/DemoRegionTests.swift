@@ -4,6 +4,7 @@ import DemoRegion
 import FHIRCore
 import Foundation
 import KangqiaoServer
+import Terminology
 import Testing
 
 /// The demo region (issue 6): deterministic from its seed, realistic, valid, and usable with the
@@ -93,6 +94,28 @@ struct DemoRegionTests {
         #expect(oldShare > 0.3 && youngShare < 0.05)
         // Children are vaccinated by the national programme.
         #expect((Self.full.counts["Immunization"] ?? 0) > 5_000)
+    }
+
+    @Test("every coded fact of the region is in the shipped catalogues: diagnoses (ICD-10 NHSA), vaccines (NIP), hospital levels, specialties")
+    func codesInCatalogues() throws {
+        let catalogue = TerminologyCatalogue.shipped
+        var checked = 0
+        var unknown: Set<String> = []
+        func check(_ coding: JSON?) {
+            guard let system = coding?["system"]?.stringValue, let code = coding?["code"]?.stringValue,
+                let codeSystem = catalogue.codeSystem(url: system)
+            else { return }
+            checked += 1
+            if codeSystem.concept(code) == nil { unknown.insert("\(system)|\(code)") }
+        }
+        for r in Self.full.resources {
+            for c in r["code"]?["coding"]?.arrayValue ?? [] { check(c) }
+            for c in r["vaccineCode"]?["coding"]?.arrayValue ?? [] { check(c) }
+            for e in r["extension"]?.arrayValue ?? [] { check(e["valueCoding"]) }
+            for s in r["specialty"]?.arrayValue ?? [] { for c in s["coding"]?.arrayValue ?? [] { check(c) } }
+        }
+        #expect(checked > 20_000, "\(checked) codings checked")
+        #expect(unknown.isEmpty, "not in the catalogues: \(unknown.sorted().prefix(10))")
     }
 
     @Test("every resource of the full region passes the platform's R4 validator")

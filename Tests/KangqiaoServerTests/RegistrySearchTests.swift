@@ -38,7 +38,7 @@ struct RegistrySearchTests {
     ]
 
     static let doctor = HealthWorker(
-        id: "dr-li", family: "李", given: "卫国", gender: "male", birthDate: "1975-04-02", residentID: "44051119750402001X",
+        id: "dr-li", family: "李", given: "卫国", gender: "male", birthDate: "1975-04-02", residentID: "440511197504020014",
         licence: "110440500000123", category: .clinical, yearsOfPractice: 24,
         realName: RealNameVerification(verified: true, method: .face, at: "2026-01-05T09:00:00+08:00"), title: "主任医师")
     static let pharmacist = HealthWorker(
