@@ -211,3 +211,27 @@ struct FHIRPathExampleInvariantTests {
         #expect(violations.isEmpty)
     }
 }
+
+@Suite("FHIRPath distinctness on large collections")
+struct FHIRPathLargeCollectionTests {
+    static func codeSystem(codes: [String]) throws -> JSON {
+        let concepts = codes.map { #"{"code":"\#($0)","display":"d"}"# }.joined(separator: ",")
+        return try JSONParser.parse(Array(#"{"resourceType":"CodeSystem","status":"active","content":"complete","concept":[\#(concepts)]}"#.utf8))
+    }
+
+    @Test("isDistinct() and distinct() over thousands of codes (CodeSystem invariant csd-1) answer as pairwise comparison would")
+    func largeDistinct() throws {
+        let codes = (0..<5_000).map { "C\($0)" }
+        let unique = try Self.codeSystem(codes: codes)
+        let expression = try FHIRPathExpression("concept.code.combine($this.descendants().concept.code).isDistinct()")
+        #expect(try expression.evaluate(on: unique, model: R4Definitions.shared).first.map { if case .boolean(let b) = $0 { b } else { false } } == true)
+        let repeated = try Self.codeSystem(codes: codes + ["C4321"])
+        #expect(try expression.evaluate(on: repeated, model: R4Definitions.shared).first.map { if case .boolean(let b) = $0 { b } else { true } } == false)
+        let distinct = try FHIRPathExpression("concept.code.distinct().count()").evaluate(on: repeated, model: R4Definitions.shared)
+        #expect(distinct.first.map { if case .integer(let n) = $0 { n } else { -1 } } == 5_000)
+        // Mixed kinds keep FHIRPath equality: 1 and 1.0 are one item, '1' another.
+        let mixed = try FHIRPathExpression("(1 | 1.0 | '1' | 2 | 3 | 4 | 5 | 6 | 7 | 8 | 9 | 10 | 11 | 12 | 13 | 14 | 15 | 16 | 17).count()")
+            .evaluate(on: unique, model: R4Definitions.shared)
+        #expect(mixed.first.map { if case .integer(let n) = $0 { n } else { -1 } } == 18)
+    }
+}

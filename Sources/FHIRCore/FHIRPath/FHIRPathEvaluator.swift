@@ -131,6 +131,22 @@ struct FHIRPathEvaluator {
     }
 
     static func union(_ a: [FHIRPathValue], _ b: [FHIRPathValue]) -> [FHIRPathValue] {
+        // Strings (codes, ids, uris …) compare by value: a hash set keeps `isDistinct()` on a 33,000-code
+        // CodeSystem (invariant csd-1) linear instead of quadratic.
+        if a.count + b.count > 16 {
+            var strings: [String] = []
+            strings.reserveCapacity(a.count + b.count)
+            for item in a + b {
+                guard case .string(let text) = item.primitive() else { strings.removeAll(); break }
+                strings.append(text)
+            }
+            if strings.count == a.count + b.count {
+                var seen = Set<String>()
+                var out: [FHIRPathValue] = []
+                for (item, text) in zip(a + b, strings) where seen.insert(text).inserted { out.append(item) }
+                return out
+            }
+        }
         var out: [FHIRPathValue] = []
         out.reserveCapacity(a.count + b.count)
         for item in a where !out.contains(where: { FHIRPathEvaluator.isSame(item, $0) }) { out.append(item) }
