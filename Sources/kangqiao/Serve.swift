@@ -17,6 +17,7 @@ struct Serve: AsyncParsableCommand {
     @Option(help: "Port to listen on (env KANGQIAO_PORT).") var port: Int?
     @OptionGroup var db: DatabaseOption
     @Flag(help: "On an empty database, create the demo region first (kangqiao demo) and print its logins.") var demo = false
+    @Option(help: "With --demo: the number of residents.") var demoResidents = 5_000
 
     func run() async throws {
         var logger = Logger(label: "kangqiao")
@@ -32,7 +33,9 @@ struct Serve: AsyncParsableCommand {
         // The demo region brings its own administrator among its logins, so it comes first.
         if demo {
             if try await DemoLoading.isEmpty(runtime.backend) {
-                try await DemoLoading.load(DemoRegionPlan(), runtime: runtime, access: access)
+                var plan = DemoRegionPlan()
+                plan.residents = demoResidents
+                try await DemoLoading.load(plan, runtime: runtime, access: access)
             } else {
                 logger.info("--demo: the database already holds data; serving it as it is")
             }

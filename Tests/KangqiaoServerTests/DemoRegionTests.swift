@@ -200,4 +200,43 @@ struct DemoRegionTests {
             #expect(token.status == 200)
         }
     }
+
+    @Test("kangqiao serve --demo on an empty database creates the region, prints a login per role, serves it; a second start keeps the data")
+    func serveDemo() async throws {
+        let binary = try #require(DurabilityTests.binary, "build the kangqiao executable first (swift build)")
+        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("kq-serve-demo-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let database = "sqlite:" + dir.appendingPathComponent("kq.sqlite").path
+        func serve() throws -> (Process, Pipe, Int) {
+            let port = DurabilityTests.freePort()
+            let p = Process()
+            p.executableURL = binary
+            p.arguments = ["serve", "--demo", "--demo-residents", "40", "--database", database, "--port", String(port)]
+            p.environment = DurabilityTests.environment
+            let out = Pipe()
+            p.standardOutput = out
+            p.standardError = FileHandle.nullDevice
+            try p.run()
+            return (p, out, port)
+        }
+        let (first, output, port) = try serve()
+        try await DurabilityTests.waitForHealth(port: port)
+        first.terminate()
+        first.waitUntilExit()
+        let printed = String(decoding: output.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+        #expect(printed.contains("Demo region created"))
+        for login in ["admin", "doctor", "familydoctor", "nurse", "pharmacist", "insurance", "cdc", "regulator", "resident", "hospital-his"] {
+            #expect(printed.contains("  \(login)  "), "a login for \(login)")
+        }
+        #expect(printed.contains("otpauth://totp/Kangqiao:doctor"))
+        #expect(!printed.contains("First start: administrator account created"), "the demo brings its own administrator")
+        // Started again on the same database: nothing is created twice.
+        let (second, output2, port2) = try serve()
+        try await DurabilityTests.waitForHealth(port: port2)
+        second.terminate()
+        second.waitUntilExit()
+        let again = String(decoding: output2.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+        #expect(!again.contains("Demo region created"))
+    }
 }
