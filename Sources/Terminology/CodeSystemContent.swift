@@ -123,13 +123,7 @@ extension CodeSystemContent {
 
     /// The code system as a FHIR R4 CodeSystem resource (content complete).
     public var fhir: JSON {
-        var m: [(String, JSON)] = [("resourceType", "CodeSystem")]
-        if let id { m.append(("id", .string(id))) }
-        m.append(("url", .string(url)))
-        if let version { m.append(("version", .string(version))) }
-        if let name { m.append(("name", .string(name))) }
-        if let title { m.append(("title", .string(title))) }
-        m.append(("status", .string(status)))
+        var m = canonicalHeader("CodeSystem", id: id, url: url, version: version, name: name, title: title, status: status)
         if let publisher { m.append(("publisher", .string(publisher))) }
         if let sourceNote { m.append(("copyright", .string(sourceNote))) }
         m.append(("caseSensitive", .bool(caseSensitive)))

@@ -136,13 +136,7 @@ public struct ConceptMapDefinition: Sendable {
 
     /// The map as a FHIR R4 ConceptMap resource.
     public var fhir: JSON {
-        var m: [(String, JSON)] = [("resourceType", "ConceptMap")]
-        if let id { m.append(("id", .string(id))) }
-        if let url { m.append(("url", .string(url))) }
-        if let version { m.append(("version", .string(version))) }
-        if let name { m.append(("name", .string(name))) }
-        if let title { m.append(("title", .string(title))) }
-        m.append(("status", .string(status)))
+        var m = canonicalHeader("ConceptMap", id: id, url: url, version: version, name: name, title: title, status: status)
         if let sourceNote { m.append(("copyright", .string(sourceNote))) }
         if let sourceValueSet { m.append(("sourceCanonical", .string(sourceValueSet))) }
         if let targetValueSet { m.append(("targetCanonical", .string(targetValueSet))) }

@@ -99,13 +99,7 @@ public struct ValueSetDefinition: Sendable {
 
     /// The definition as a FHIR R4 ValueSet resource.
     public var fhir: JSON {
-        var m: [(String, JSON)] = [("resourceType", "ValueSet")]
-        if let id { m.append(("id", .string(id))) }
-        if let url { m.append(("url", .string(url))) }
-        if let version { m.append(("version", .string(version))) }
-        if let name { m.append(("name", .string(name))) }
-        if let title { m.append(("title", .string(title))) }
-        m.append(("status", .string(status)))
+        var m = canonicalHeader("ValueSet", id: id, url: url, version: version, name: name, title: title, status: status)
         func rules(_ list: [Rule]) -> JSON {
             .array(list.map { r in
                 var rm: [(String, JSON)] = []
