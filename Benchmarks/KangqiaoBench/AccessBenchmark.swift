@@ -93,7 +93,7 @@ enum AccessBenchmark {
         let server = try await BenchServer.start(runtime: runtime, logger: logger, access: access)
         let host = "127.0.0.1:\(server.port)"
         do {
-            let creates = (1_000..<2_000).map {
+            let creates = (1_000..<(1_000 + HTTPBenchmark.distinctPatients)).map {
                 LoadRequest(method: .POST, path: "/fhir/Patient", host: host, contentType: "application/fhir+json",
                             body: SyntheticPatient.json($0), authorization: authorization)
             }

@@ -1,3 +1,4 @@
+import FHIRCore
 /// Realistic Patient resources for the create benchmark (~1.5 KB each): a Chinese name in characters
 /// and pinyin, a resident identity card number and a medical-insurance number, a mobile number, an
 /// address down to the street, marital status, language and an emergency contact. Deterministic.
@@ -22,9 +23,10 @@ enum SyntheticPatient {
         let (given, givenPinyin) = givenNames[(n / surnames.count) % givenNames.count]
         let place = places[n % places.count]
         let female = n % 2 == 1
-        let year = 1940 + n % 70
-        let month = 1 + n % 12
-        let day = 1 + n % 28
+        // Birth dates spread over 70 years (a different day for each of 25,550 consecutive people), so
+        // namesakes rarely share a birthday: the master index sees distinct residents, as in a real region.
+        let (y, m, d) = InstantFormat.civil(fromDays: InstantFormat.days(year: 1940, month: 1, day: 1) + Int64((n * 7_919) % 25_550))
+        let (year, month, day) = (Int(y), Int(m), Int(d))
         let birth = "\(year)-\(two(month))-\(two(day))"
         let serial = 100 + n % 900
         // 18-digit resident identity card number: region, birth date, serial (odd for men), check digit.

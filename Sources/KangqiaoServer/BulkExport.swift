@@ -39,7 +39,9 @@ public actor BulkExportJobs {
                 for (n, type) in types.enumerated() {
                     let name = "\(type).ndjson"
                     let url = folder.appendingPathComponent(name)
-                    FileManager.default.createFile(atPath: url.path, contents: nil)
+                    guard FileManager.default.createFile(atPath: url.path, contents: nil) else {
+                        throw FHIRError.internal("cannot create the export file \(name)")
+                    }
                     let handle = try FileHandle(forWritingTo: url)
                     defer { try? handle.close() }
                     let count = try await repository.export(type: type, since: since, patients: patients, context: context) { records in

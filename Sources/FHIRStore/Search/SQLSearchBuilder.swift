@@ -315,7 +315,9 @@ public struct SQLSearchBuilder {
             let lo = bind(.int(low))
             let hi = bind(.int(high))
             switch prefix {
-            case .eq: return "(\(lowColumn) >= \(lo) AND \(highColumn) <= \(hi))"
+            // `low <= hi` is implied (low ≤ high) but bounds the value index's range on `low` from above:
+            // without it an equality walks every later value (a birth date: half the patients).
+            case .eq: return "(\(lowColumn) >= \(lo) AND \(lowColumn) <= \(hi) AND \(highColumn) <= \(hi))"
             case .ne: return "(\(lowColumn) < \(lo) OR \(highColumn) > \(hi))"
             case .ge: return "(\(highColumn) > \(hi) OR (\(lowColumn) >= \(lo) AND \(highColumn) <= \(hi)))"
             case .le: return "(\(lowColumn) < \(lo) OR (\(lowColumn) >= \(lo) AND \(highColumn) <= \(hi)))"
