@@ -37,17 +37,20 @@ public struct CapabilityStatementBuilder: Sendable {
             }
             if let includes = searchIncludes[r.type], !includes.isEmpty { o["searchInclude"] = .array(includes.map { .string($0) }) }
             if let revIncludes = searchRevIncludes[r.type], !revIncludes.isEmpty { o["searchRevInclude"] = .array(revIncludes.map { .string($0) }) }
-            if r.type == "Patient" {
-                o["operation"] = [["name": "everything", "definition": "http://hl7.org/fhir/OperationDefinition/Patient-everything"],
-                                  ["name": "match", "definition": "http://hl7.org/fhir/OperationDefinition/Patient-match"]]
+            var operations: [JSON] = r.type == "Patient"
+                ? [["name": "everything", "definition": "http://hl7.org/fhir/OperationDefinition/Patient-everything"]] : []
+            var named: Set<String> = ["everything"]
+            for op in OperationRoute.all where op.types?.contains(r.type) == true && named.insert(String(op.name.dropFirst())).inserted {
+                operations.append(["name": .string(String(op.name.dropFirst())), "definition": .string(op.definition)])
             }
+            if !operations.isEmpty { o["operation"] = .array(operations) }
             resourceEntries.append(.object(o))
         }
         let rest: JSON = [
             "mode": "server",
             "resource": .array(resourceEntries),
             "interaction": [["code": "transaction"], ["code": "batch"], ["code": "history-system"], ["code": "search-system"]],
-            "operation": [["name": "validate", "definition": "http://hl7.org/fhir/OperationDefinition/Resource-validate"]],
+            "operation": .array(Self.systemOperations),
         ]
         return [
             "resourceType": "CapabilityStatement",
@@ -60,5 +63,15 @@ public struct CapabilityStatementBuilder: Sendable {
             "format": ["application/fhir+json", "json"],
             "rest": [rest],
         ]
+    }
+
+    /// Operations on every type or on the whole server (`$validate`, `$export`, `$sign` …).
+    static var systemOperations: [JSON] {
+        var out: [JSON] = [["name": "validate", "definition": "http://hl7.org/fhir/OperationDefinition/Resource-validate"]]
+        var named: Set<String> = ["validate"]
+        for op in OperationRoute.all where op.types == nil && named.insert(String(op.name.dropFirst())).inserted {
+            out.append(["name": .string(String(op.name.dropFirst())), "definition": .string(op.definition)])
+        }
+        return out
     }
 }

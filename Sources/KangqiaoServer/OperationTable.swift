@@ -21,6 +21,19 @@ struct OperationRoute: Sendable {
         return types.contains(type)
     }
 
+    /// The canonical OperationDefinition the CapabilityStatement names: the specification's for the
+    /// operations FHIR defines, Kangqiao's own otherwise.
+    var definition: String {
+        let code = String(name.dropFirst())
+        let standard: [String: String] = [
+            "$match": "Patient-match", "$lookup": "CodeSystem-lookup", "$expand": "ValueSet-expand", "$translate": "ConceptMap-translate",
+            "$validate-code": (types?.contains("CodeSystem") == true ? "CodeSystem-validate-code" : "ValueSet-validate-code"),
+        ]
+        if name == "$export" { return "http://hl7.org/fhir/uv/bulkdata/OperationDefinition/export" }
+        if let id = standard[name] { return "http://hl7.org/fhir/OperationDefinition/" + id }
+        return "https://kangqiao.org/fhir/OperationDefinition/" + code
+    }
+
     /// Every operation of the product, in the order they are tried.
     static var all: [OperationRoute] {
         signatureOperations + exportOperations + healthCardOperations + identityOperations + terminologyOperations
