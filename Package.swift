@@ -124,7 +124,7 @@ let package = Package(
             path: "Benchmarks/KangqiaoBench"
         ),
         .testTarget(name: "FHIRCoreTests", dependencies: ["FHIRCore"], path: coreSnapshot.map { "\($0)/Tests/FHIRCoreTests" }),
-        .testTarget(name: "AccessTests", dependencies: ["Access", "FHIRCore", "FHIRStore"]),
+        .testTarget(name: "AccessTests", dependencies: ["Access", "FHIRCore", "FHIRStore", .product(name: "Crypto", package: "swift-crypto")]),
         .testTarget(name: "ChinaReferenceTests", dependencies: ["ChinaReference"]),
         // Reads QR images back with a real decoder (zbarimg) for the QR, card and server tests.
         .target(name: "QRTestSupport", dependencies: ["QRCode"], path: "Tests/QRTestSupport"),

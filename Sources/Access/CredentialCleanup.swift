@@ -4,7 +4,8 @@ import FHIRStore
 extension AccessService {
     /// Deletes what can no longer be used: refresh tokens past their expiry (a used one is kept until
     /// then, so its reuse is still recognized), login families none of whose tokens remain, and the
-    /// `jti`s of client assertions past their expiry (a replay of those fails on `exp` anyway).
+    /// `jti`s of client assertions recorded more than an assertion's lifetime ago (a replay of those
+    /// fails on `exp` anyway).
     /// Answers how many records went. `kangqiao serve` runs it every hour.
     @discardableResult
     public func pruneExpiredCredentials() async throws -> Int {
@@ -24,9 +25,7 @@ extension AccessService {
             }
         }
         let deadFamilies = families.filter { !liveFamilies.contains($0) }
-        let expiredAssertions = try await backend.privateRecords(kind: Self.assertionKind)
-            .filter { (Int64(String(decoding: $0.value, as: UTF8.self)) ?? 0) <= now }.map(\.key)
-        for (kind, keys) in [(Self.refreshKind, expiredTokens), (Self.familyKind, deadFamilies), (Self.assertionKind, expiredAssertions)] {
+        for (kind, keys) in [(Self.refreshKind, expiredTokens), (Self.familyKind, deadFamilies)] {
             // In batches, so a large backlog does not hold the writer for long.
             var start = 0
             while start < keys.count {
@@ -38,6 +37,9 @@ extension AccessService {
                 start += batch.count
             }
         }
+        // An assertion's id is recorded when it is used and lives at most five minutes: one written
+        // longer ago than that has expired, so the records go by age without being read.
+        removed += try await backend.deletePrivateRecords(kind: Self.assertionKind, updatedBefore: (now - Self.assertionMaximumSeconds) * 1000)
         return removed
     }
 }

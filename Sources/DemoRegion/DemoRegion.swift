@@ -28,7 +28,7 @@ public struct DemoRegion: Sendable {
         var counts: [String: Int] = [:]
         for r in resources { counts[r["resourceType"]?.stringValue ?? "?", default: 0] += 1 }
         self.counts = counts
-        accounts = DemoAccount.choose(facilities: facilities, workforce: workforce, population: population)
+        accounts = DemoAccount.choose(facilities: facilities, workforce: workforce, population: population, today: plan.today)
     }
 
     /// What was created and how to log in, one line per login; passwords and second-factor secrets
@@ -90,7 +90,7 @@ public struct DemoAccount: Sendable {
     /// Who this is and what to try, for the printed list.
     public let description: String
 
-    static func choose(facilities: DemoFacilities, workforce: DemoWorkforce, population: DemoPopulation) -> [DemoAccount] {
+    static func choose(facilities: DemoFacilities, workforce: DemoWorkforce, population: DemoPopulation, today: CivilDate) -> [DemoAccount] {
         let policy = AccessPolicy()
         func scopes(_ role: Role) -> String { policy.defaultScopes[role] ?? "openid fhirUser" }
         var out: [DemoAccount] = [
@@ -125,7 +125,7 @@ public struct DemoAccount: Sendable {
         out.append(DemoAccount(name: "regulator", roles: [.regulator], scopes: scopes(.regulator), fhirUser: nil,
                                organization: "Organization/supervision", description: "the health supervision institute: audit trail and registries"))
         // A parent with a young child: their own record and, as guardian, the child's.
-        if let child = population.residents.first(where: { !$0.guardians.isEmpty && $0.birth.years(until: DemoRegionPlan().today) < 6 }),
+        if let child = population.residents.first(where: { !$0.guardians.isEmpty && $0.birth.years(until: today) < 6 }),
             let parent = population.residents.first(where: { $0.id == child.guardians[0] }) {
             out.append(DemoAccount(name: "resident", roles: [.resident], scopes: scopes(.resident), fhirUser: "Patient/\(parent.id)",
                                    organization: nil,

@@ -85,12 +85,7 @@ public struct HealthCardRegistry: Sendable {
     public func pruneUsedCodes(policy: HealthCardPolicy, now: Int64) async throws -> Int {
         let keepDays = max(policy.usedCodeRecordDays, 1)
         let cutoff = (now - Int64(keepDays) * 86_400 - Int64(policy.dynamicCodeLifetimeSeconds)) * 1000
-        var removed = 0
-        while true {
-            let n = try await backend.write { tx in try await tx.deletePrivateRecords(kind: Self.useKind, updatedBefore: cutoff, limit: 1000) }
-            removed += n
-            if n < 1000 { return removed }
-        }
+        return try await backend.deletePrivateRecords(kind: Self.useKind, updatedBefore: cutoff)
     }
 
     static func number(in bytes: [UInt8]) -> HealthCardNumber? {

@@ -1,3 +1,4 @@
+import Crypto
 import FHIRCore
 import FHIRStore
 import Foundation
@@ -208,6 +209,35 @@ struct CredentialCleanupTests {
             await #expect(throws: AccessDenied.self) { try await access.refresh(try #require(old.refreshToken)) }
             let refreshed = try await access.refresh(try #require(fresh.refreshToken))
             #expect(refreshed.claims.subject == "nurse.wu")
+        }
+    }
+}
+
+@Suite("used client-assertion ids are deleted once expired")
+struct AssertionCleanupTests {
+    @Test("an assertion's recorded id stays while the assertion could live, then goes; a replay before that is refused", arguments: AccessBackend.allCases)
+    func prune(kind: AccessBackend) async throws {
+        try await withAccessBackend(kind) { db in
+            // The record's age is the database's wall clock: the service clock starts at it.
+            let clock = AccessServiceTests.TestClock()
+            clock.advance(Int64(Date().timeIntervalSince1970) - clock.now)
+            let access = try await AccessServiceTests().service(db, clock: clock)
+            let key = P256.Signing.PrivateKey()
+            let raw = [UInt8](key.publicKey.rawRepresentation)
+            let jwk: JSON = ["kty": "EC", "crv": "P-256", "x": .string(Base64URL.encode(Array(raw[0..<32]))), "y": .string(Base64URL.encode(Array(raw[32...])))]
+            try await access.createClient(name: "lab", scopes: "system/Patient.rs", publicKeys: ["keys": [jwk]])
+            let audience = "https://kangqiao.example/auth/token"
+            let header = Base64URL.encode(JSONWriter.bytes(["alg": "ES256", "typ": "JWT"]))
+            let claims = Base64URL.encode(JSONWriter.bytes(["iss": "lab", "sub": "lab", "aud": .string(audience),
+                                                             "exp": .number(JSONNumber(Int(clock.now + 120))), "jti": "one"]))
+            let signature = try key.signature(for: SHA256.hash(data: Array((header + "." + claims).utf8)))
+            let assertion = header + "." + claims + "." + Base64URL.encode([UInt8](signature.rawRepresentation))
+            _ = try await access.clientAssertion(assertion, scope: nil, tokenEndpoint: audience)
+            #expect(try await access.pruneExpiredCredentials() == 0)
+            await #expect(throws: AccessDenied.self) { try await access.clientAssertion(assertion, scope: nil, tokenEndpoint: audience) }
+            clock.advance(AccessService.assertionMaximumSeconds + 60)
+            #expect(try await access.pruneExpiredCredentials() == 1)
+            #expect(try await db.privateRecords(kind: "client-assertion").isEmpty)
         }
     }
 }

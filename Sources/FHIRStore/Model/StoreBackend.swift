@@ -130,3 +130,17 @@ extension StoreTransaction {
         throw StoreError.database("this store cannot replace index rows")
     }
 }
+
+extension StoreBackend {
+    /// Deletes every private record of `kind` last written before `updatedBefore` (ms since 1970),
+    /// a thousand per transaction so a large backlog never holds the writer long. Answers how many went.
+    @discardableResult
+    public func deletePrivateRecords(kind: String, updatedBefore: Int64) async throws -> Int {
+        var removed = 0
+        while true {
+            let n = try await write { tx in try await tx.deletePrivateRecords(kind: kind, updatedBefore: updatedBefore, limit: 1000) }
+            removed += n
+            if n < 1000 { return removed }
+        }
+    }
+}
