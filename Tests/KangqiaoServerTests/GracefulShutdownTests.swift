@@ -2,6 +2,12 @@ import FHIRCore
 import Foundation
 import Testing
 
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
+
 #if canImport(FoundationNetworking)
 import FoundationNetworking
 #endif
@@ -22,22 +28,22 @@ struct GracefulShutdownTests {
         let entries = (0..<1_500).map { i in
             #"{"fullUrl":"urn:uuid:00000000-0000-4000-8000-\#(String(format: "%012d", i))","resource":{"resourceType":"Patient","name":[{"family":"T\#(i)"}]},"request":{"method":"POST","url":"Patient"}}"#
         }
-        let body = #"{"resourceType":"Bundle","type":"transaction","entry":[\#(entries.joined(separator: ","))]}"#
-        var request = URLRequest(url: URL(string: "http://127.0.0.1:\(port)/fhir")!)
-        request.httpMethod = "POST"
-        request.setValue("application/fhir+json", forHTTPHeaderField: "Content-Type")
-        request.setValue(bearer, forHTTPHeaderField: "Authorization")
-        request.httpBody = Data(body.utf8)
-        request.timeoutInterval = 120
-        let inFlight = Task { () -> Int? in
-            guard let (_, response) = try? await URLSession.shared.data(for: request) else { return nil }
-            return (response as? HTTPURLResponse)?.statusCode
-        }
-        try await Task.sleep(for: .milliseconds(300))
+        let body = Array(#"{"resourceType":"Bundle","type":"transaction","entry":[\#(entries.joined(separator: ","))]}"#.utf8)
+        let head = "POST /fhir HTTP/1.1\r\nHost: 127.0.0.1:\(port)\r\nContent-Type: application/fhir+json\r\n"
+            + "Authorization: \(bearer)\r\nContent-Length: \(body.count)\r\nConnection: close\r\n\r\n"
+        // The request is sent on a plain socket so the test knows when it is really in flight: SIGTERM is
+        // sent only once the server has accepted the connection and read every byte of the request (a
+        // fixed pause loses the race on a loaded machine, and a request still in the accept queue is
+        // rightly refused by a server shutting down).
+        let connection = try RawConnection(port: port)
+        try connection.send(Array(head.utf8) + body)
+        try await connection.waitUntilServerHasReadEverything(timeout: .seconds(60))
         kill(server.processIdentifier, SIGTERM)
-        let status = await inFlight.value
+        let signalled = ContinuousClock.now
+        let response = try await Task.detached { try connection.receiveUntilClosed() }.value
+        print("graceful shutdown: response \(ContinuousClock.now - signalled) after SIGTERM")
         server.waitUntilExit()
-        #expect(status == 200)
+        #expect(response.hasPrefix("HTTP/1.1 200"), "\(response.prefix(200))")
         #expect(server.terminationStatus == 0)
         // Everything the acknowledged transaction wrote is there after a restart.
         let port2 = DurabilityTests.freePort()
@@ -51,5 +57,81 @@ struct GracefulShutdownTests {
         count.setValue(bearer, forHTTPHeaderField: "Authorization")
         let (data, _) = try await URLSession.shared.data(for: count)
         #expect((try? JSONParser.parse([UInt8](data)))?["total"] == 1_500)
+    }
+}
+
+/// A blocking IPv4 TCP connection to 127.0.0.1, and what Linux's /proc/net/tcp says about its server side.
+private final class RawConnection: @unchecked Sendable {
+    struct Failure: Error { let what: String }
+    let descriptor: Int32
+    let serverPort: Int
+    let localPort: Int
+
+    init(port: Int) throws {
+        #if canImport(Glibc)
+        let descriptor = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+        #else
+        let descriptor = socket(AF_INET, SOCK_STREAM, 0)
+        #endif
+        guard descriptor >= 0 else { throw Failure(what: "socket") }
+        self.descriptor = descriptor
+        serverPort = port
+        var address = sockaddr_in()
+        address.sin_family = sa_family_t(AF_INET)
+        address.sin_port = in_port_t(UInt16(port).bigEndian)
+        address.sin_addr.s_addr = inet_addr("127.0.0.1")
+        let connected = withUnsafePointer(to: &address) {
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) {
+                connect(descriptor, $0, socklen_t(MemoryLayout<sockaddr_in>.size))
+            }
+        }
+        guard connected == 0 else { close(descriptor); throw Failure(what: "connect") }
+        var local = sockaddr_in()
+        var length = socklen_t(MemoryLayout<sockaddr_in>.size)
+        _ = withUnsafeMutablePointer(to: &local) {
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { getsockname(descriptor, $0, &length) }
+        }
+        localPort = Int(UInt16(bigEndian: local.sin_port))
+    }
+
+    deinit { close(descriptor) }
+
+    func send(_ bytes: [UInt8]) throws {
+        var offset = 0
+        while offset < bytes.count {
+            let written = bytes[offset...].withUnsafeBytes { write(descriptor, $0.baseAddress, $0.count) }
+            guard written > 0 else { throw Failure(what: "write") }
+            offset += written
+        }
+    }
+
+    /// Polls /proc/net/tcp until the server's end of this connection belongs to a process (an inode:
+    /// accepted, not waiting in the backlog) and has nothing left unread.
+    func waitUntilServerHasReadEverything(timeout: Duration) async throws {
+        let deadline = ContinuousClock.now + timeout
+        let serverEnd = String(format: "0100007F:%04X 0100007F:%04X", serverPort, localPort)
+        while ContinuousClock.now < deadline {
+            let table = (try? String(contentsOfFile: "/proc/net/tcp", encoding: .utf8)) ?? ""
+            for line in table.split(separator: "\n") where line.contains(serverEnd) {
+                let fields = line.split(separator: " ")
+                // sl local remote st tx_queue:rx_queue tr:when retrnsmt uid timeout inode
+                guard fields.count > 9 else { continue }
+                let receiveQueue = fields[4].split(separator: ":").last.flatMap { Int($0, radix: 16) }
+                if receiveQueue == 0, fields[9] != "0" { return }
+            }
+            try await Task.sleep(for: .milliseconds(20))
+        }
+        throw Failure(what: "the server never read the whole request")
+    }
+
+    func receiveUntilClosed() throws -> String {
+        var received: [UInt8] = []
+        var buffer = [UInt8](repeating: 0, count: 65_536)
+        while true {
+            let count = buffer.withUnsafeMutableBytes { read(descriptor, $0.baseAddress, $0.count) }
+            if count <= 0 { break }
+            received += buffer[0..<count]
+        }
+        return String(decoding: received, as: UTF8.self)
     }
 }
