@@ -15,7 +15,12 @@ struct SQLSearchDriverTests {
         let q = { (filters: [[IndexPredicate]]) in StoreQuery(type: "Observation", filters: filters) }
         #expect(SQLSearchBuilder.driver(q([[Self.loinc], [Self.subject]]))?.index == 1)
         #expect(SQLSearchBuilder.driver(q([[Self.ge], [Self.loinc]]))?.index == 1)
-        #expect(SQLSearchBuilder.driver(q([[Self.ge], [Self.lt]]))?.rank == 25)
+        // The upper bound of a date range drives (newest first, SQLSearchDateWalk.swift).
+        #expect(SQLSearchBuilder.driver(q([[Self.ge], [Self.lt]]))?.rank == 24)
+        #expect(SQLSearchBuilder.driver(q([[Self.ge], [Self.lt]]))?.index == 1)
+        #expect(SQLSearchBuilder.implicitOrderKeyCount(q([[Self.ge], [Self.lt]])) == 2)
+        #expect(SQLSearchBuilder.implicitOrderKeyCount(q([[Self.ge]])) == 0)
+        #expect(SQLSearchBuilder.implicitOrderKeyCount(q([[Self.lt], [Self.loinc]])) == 0)
         #expect(SQLSearchBuilder.driver(q([[Self.name], [Self.ge]]))?.index == 0)
         #expect(SQLSearchBuilder.driver(q([[Self.loinc, Self.subject]])) == nil, "alternatives never drive")
         #expect(SQLSearchBuilder.driver(q([[.id(["o1", "o2"])], [Self.loinc]])) == nil)
@@ -38,6 +43,10 @@ struct SQLSearchDriverTests {
             StoreQuery(type: "Observation", filters: [[Self.name], [Self.ge], [.chain(param: "subject", targetType: "Patient", filters: [[Self.name]])]],
                        before: PageCursor(rowId: 7, inclusive: true)),
             StoreQuery(type: nil, filters: [[Self.subject], [.lastUpdated(.gt, low: 1, high: 2)]]),
+            StoreQuery(type: "Observation", filters: [[Self.ge], [Self.lt], [.not(Self.loinc)]], after: PageCursor(rowId: 42, keys: [.int(5), .int(6)])),
+            StoreQuery(type: "Goal", filters: [[.date(param: "target-date", prefix: .le, low: 1, high: 9)], [Self.subject]],
+                       before: PageCursor(rowId: 7, keys: [.int(5), .int(6)], inclusive: true)),
+            StoreQuery(type: "Goal", filters: [[.date(param: "target-date", prefix: .eb, low: 1, high: 9)]]),
         ]
         for q in queries {
             for count in [false, true] {

@@ -111,7 +111,7 @@ private final class RawConnection: @unchecked Sendable {
         let deadline = ContinuousClock.now + timeout
         let serverEnd = String(format: "0100007F:%04X 0100007F:%04X", serverPort, localPort)
         while ContinuousClock.now < deadline {
-            let table = (try? String(contentsOfFile: "/proc/net/tcp", encoding: .utf8)) ?? ""
+            let table = Self.readWhole("/proc/net/tcp")
             for line in table.split(separator: "\n") where line.contains(serverEnd) {
                 let fields = line.split(separator: " ")
                 // sl local remote st tx_queue:rx_queue tr:when retrnsmt uid timeout inode
@@ -119,9 +119,28 @@ private final class RawConnection: @unchecked Sendable {
                 let receiveQueue = fields[4].split(separator: ":").last.flatMap { Int($0, radix: 16) }
                 if receiveQueue == 0, fields[9] != "0" { return }
             }
+            // Answered already (a fast machine): the request was in flight, and is no longer.
+            var answer = pollfd(fd: descriptor, events: Int16(POLLIN), revents: 0)
+            if poll(&answer, 1, 0) > 0 { return }
             try await Task.sleep(for: .milliseconds(20))
         }
         throw Failure(what: "the server never read the whole request")
+    }
+
+    /// A /proc file to its end: Foundation's readers stop after the first read of a file whose
+    /// size says 0, which for /proc/net/tcp is one page of its lines.
+    static func readWhole(_ path: String) -> String {
+        let file = open(path, O_RDONLY)
+        guard file >= 0 else { return "" }
+        defer { close(file) }
+        var bytes: [UInt8] = []
+        var buffer = [UInt8](repeating: 0, count: 65_536)
+        while true {
+            let count = buffer.withUnsafeMutableBytes { read(file, $0.baseAddress, $0.count) }
+            if count <= 0 { break }
+            bytes += buffer[0..<count]
+        }
+        return String(decoding: bytes, as: UTF8.self)
     }
 
     func receiveUntilClosed() throws -> String {

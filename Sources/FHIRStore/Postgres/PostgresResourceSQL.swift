@@ -81,9 +81,16 @@ struct PostgresResourceSQL {
         let sql = builder.pageStatement(q)
         var records: [ResourceRecord] = []
         var rids: [Int64] = []
+        var keys: [[SQLValue]] = []
         for row in try await rows(sql, builder.binds) {
             let (rid, type, id, version, updated, json) = try PostgresErrors.decoding {
                 try row.decode((Int64, String, String, Int32, Int64, ByteBuffer).self)
+            }
+            if builder.pageKeyCount == SQLSearchBuilder.dateWalkKeyCount {
+                let (_, _, _, _, _, _, low, high) = try PostgresErrors.decoding {
+                    try row.decode((Int64, String, String, Int32, Int64, ByteBuffer, Int64, Int64).self)
+                }
+                keys.append([.int(low), .int(high)])
             }
             rids.append(rid)
             records.append(ResourceRecord(
@@ -92,7 +99,7 @@ struct PostgresResourceSQL {
         }
         guard records.count > q.count else { return StorePage(records: records, next: nil) }
         records.removeLast()
-        return StorePage(records: records, next: q.count > 0 ? PageCursor(rowId: rids[q.count - 1]) : nil)
+        return StorePage(records: records, next: q.count > 0 ? PageCursor(rowId: rids[q.count - 1], keys: keys.isEmpty ? [] : keys[q.count - 1]) : nil)
     }
 
     func count(_ q: StoreQuery) async throws -> Int {

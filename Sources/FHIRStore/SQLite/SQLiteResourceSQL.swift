@@ -62,15 +62,18 @@ extension SQLiteConnection {
         let sql = builder.pageStatement(q)
         var records: [ResourceRecord] = []
         var rids: [Int64] = []
+        var keys: [[SQLValue]] = []
+        let keyCount = builder.pageKeyCount
         try query(sql, builder.binds) { row in
             rids.append(row.int(0))
             records.append(ResourceRecord(
                 type: row.text(1) ?? "", id: row.text(2) ?? "", versionId: Int(row.int(3)),
                 lastUpdated: row.int(4), isDeleted: false, json: row.bytes(5)))
+            if keyCount > 0 { keys.append((0..<keyCount).map { .int(row.int(Int32(6 + $0))) }) }
         }
         guard q.count > 0, records.count > q.count else { return StorePage(records: Array(records.prefix(q.count)), next: nil) }
         records.removeLast()
-        return StorePage(records: records, next: PageCursor(rowId: rids[q.count - 1]))
+        return StorePage(records: records, next: PageCursor(rowId: rids[q.count - 1], keys: keyCount > 0 ? keys[q.count - 1] : []))
     }
 
     func count(_ q: StoreQuery) throws -> Int {

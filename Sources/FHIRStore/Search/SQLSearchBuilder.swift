@@ -83,6 +83,9 @@ public struct SQLSearchBuilder {
     var membership = Membership.list
     /// The driving criterion's index rows, when `membership` is `.capture`.
     var captured: DrivingRows?
+    /// Sort-key columns the page statement returns after `pageColumns` (a date walk's low and high),
+    /// which the next page's cursor carries.
+    public internal(set) var pageKeyCount = 0
 
     public init(dialect: SQLDialect) { self.dialect = dialect }
 

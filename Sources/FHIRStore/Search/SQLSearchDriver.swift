@@ -47,7 +47,8 @@ extension SQLSearchBuilder {
         case .chain:
             return 14
         case .date(_, let prefix, _, _):
-            return prefix == .eq ? 15 : 25
+            // An upper bound drives a walk newest first (SQLSearchDateWalk.swift).
+            return prefix == .eq ? 15 : ([.lt, .le, .eb].contains(prefix) ? 24 : 25)
         case .number(_, let prefix, _, _, _):
             return prefix == .eq ? 16 : 26
         case .quantity(_, let prefix, _, _, _, _, let code):
@@ -242,6 +243,7 @@ extension SQLSearchBuilder {
         let backward = q.before != nil
         let cursor = q.before ?? q.after
         let order = backward ? " DESC" : ""
+        if driver.rank >= 20, let walk = dateWalkPageStatement(q, driver: driver.index) { return walk }
         let columns = Self.pageColumns.map { "r." + $0 }.joined(separator: ", ")
         if (10..<20).contains(driver.rank) {
             var w = listDrivenWhere(q, driver: driver.index)

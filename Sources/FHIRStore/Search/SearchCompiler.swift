@@ -40,8 +40,10 @@ struct SearchCompiler {
             }
         }
         if let page = options.page {
-            // A cursor carries one value per sort key; any other cursor belongs to another search.
-            guard page.cursor.keys.count == query.sort.count else {
+            // A cursor carries one value per sort key (without `_sort`, those of the order the search
+            // walks in); any other cursor belongs to another search.
+            let keys = query.sort.isEmpty ? SQLSearchBuilder.implicitOrderKeyCount(query) : query.sort.count
+            guard page.cursor.keys.count == keys else {
                 throw FHIRError.badRequest("the paging cursor does not belong to this search's _sort")
             }
             if page.backward { query.before = page.cursor } else { query.after = page.cursor }

@@ -5,7 +5,8 @@ extension FHIRRepository {
     ///
     /// A page read forward after row C has `previous` = "at or before C" (C ended the previous page);
     /// a page read backward before C came nearest-first and has `next` = "at or after C". The other
-    /// link continues from the page's own end row, with that row's sort-key values.
+    /// link continues from the page's own end row, with that row's sort-key values (the statement's own
+    /// keys when it returned them, as a date walk does).
     func pageLinks(_ page: StorePage, query: StoreQuery, incoming: SearchCursor?) -> (records: [ResourceRecord], next: SearchCursor?, previous: SearchCursor?) {
         let flipped = incoming.map { c in
             SearchCursor(PageCursor(rowId: c.cursor.rowId, keys: c.cursor.keys, inclusive: !c.cursor.inclusive), backward: !c.backward)
@@ -14,13 +15,13 @@ extension FHIRRepository {
             let records = Array(page.records.reversed())
             var previous: SearchCursor?
             if let more = page.next, let first = records.first {
-                previous = SearchCursor(PageCursor(rowId: more.rowId, keys: sortValues(first, query.sort)), backward: true)
+                previous = SearchCursor(PageCursor(rowId: more.rowId, keys: more.keys.isEmpty ? sortValues(first, query.sort) : more.keys), backward: true)
             }
             return (records, flipped, previous)
         }
         var next: SearchCursor?
         if let more = page.next, let last = page.records.last {
-            next = SearchCursor(PageCursor(rowId: more.rowId, keys: sortValues(last, query.sort)), backward: false)
+            next = SearchCursor(PageCursor(rowId: more.rowId, keys: more.keys.isEmpty ? sortValues(last, query.sort) : more.keys), backward: false)
         }
         return (page.records, next, flipped)
     }
