@@ -1,3 +1,4 @@
+import FHIRCore
 import Crypto
 import _CryptoExtras
 import Foundation

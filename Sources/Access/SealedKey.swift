@@ -1,3 +1,4 @@
+import FHIRCore
 // swift-crypto 3 does not mark its key types Sendable on Linux. Ours are immutable (`let`) and only
 // used to sign, verify, seal and open, which BoringSSL allows from several threads at once.
 @preconcurrency import Crypto

@@ -1,6 +1,7 @@
 // swift-crypto 3 does not mark its key types Sendable on Linux; keys here are immutable values
 // used only to sign and verify, which BoringSSL allows from several threads at once.
 @preconcurrency import Crypto
+import FHIRCore
 import Foundation
 
 /// What a card's QR code says, signed by the platform (ECDSA P-256, SHA-256):
@@ -30,7 +31,7 @@ public struct HealthCardCode: Sendable, Equatable {
     /// A fresh dynamic code valid until `expiresAt`, with a random 128-bit id.
     public static func dynamicCode(for card: HealthCardNumber, expiresAt: Int64) -> HealthCardCode {
         var generator = SystemRandomNumberGenerator()
-        let id = Base64URLText.encode((0..<16).map { _ in UInt8.random(in: 0...255, using: &generator) })
+        let id = Base64URL.encode((0..<16).map { _ in UInt8.random(in: 0...255, using: &generator) })
         return HealthCardCode(kind: .dynamic, cardNumber: card, codeID: id, expiresAt: expiresAt)
     }
 
@@ -45,7 +46,7 @@ public struct HealthCardCode: Sendable, Equatable {
     /// The text put in the QR code.
     public func payload(signedWith key: P256.Signing.PrivateKey) throws -> String {
         let signature = try key.signature(for: Data(signedText.utf8))
-        return signedText + ":" + Base64URLText.encode([UInt8](signature.rawRepresentation))
+        return signedText + ":" + Base64URL.encode([UInt8](signature.rawRepresentation))
     }
 
     /// Reads a scanned payload and checks the platform's signature. Malformed text and a signature
@@ -63,14 +64,14 @@ public struct HealthCardCode: Sendable, Equatable {
             code = .staticCode(for: card)
         case (5, "D"):
             guard let card = HealthCardNumber(fields[2]) else { throw .malformed("the card number is not well formed") }
-            guard fields[3].count == 22, Base64URLText.decode(fields[3])?.count == 16 else { throw .malformed("the code id is not well formed") }
+            guard fields[3].count == 22, Base64URL.decode(fields[3])?.count == 16 else { throw .malformed("the code id is not well formed") }
             guard let expires = Int64(fields[4]), expires > 0 else { throw .malformed("the expiry is not a time") }
             code = HealthCardCode(kind: .dynamic, cardNumber: card, codeID: fields[3], expiresAt: expires)
         default:
             throw .malformed("unknown code layout")
         }
         guard code.signedText == signed,
-            let raw = Base64URLText.decode(String(payload[payload.index(after: cut)...])), raw.count == 64,
+            let raw = Base64URL.decode(String(payload[payload.index(after: cut)...])), raw.count == 64,
             let signature = try? P256.Signing.ECDSASignature(rawRepresentation: raw),
             publicKey.isValidSignature(signature, for: Data(signed.utf8))
         else { throw .badSignature }
@@ -84,17 +85,3 @@ public enum HealthCardCodeProblem: Error, Sendable, Equatable {
     case badSignature
 }
 
-/// base64url without padding (RFC 4648 §5), as the code's id and signature are written.
-enum Base64URLText {
-    static func encode(_ bytes: [UInt8]) -> String {
-        Data(bytes).base64EncodedString().replacingOccurrences(of: "+", with: "-").replacingOccurrences(of: "/", with: "_")
-            .replacingOccurrences(of: "=", with: "")
-    }
-
-    static func decode(_ text: String) -> [UInt8]? {
-        guard text.allSatisfy({ $0.isASCII && ($0.isLetter || $0.isNumber || $0 == "-" || $0 == "_") }) else { return nil }
-        var s = text.replacingOccurrences(of: "-", with: "+").replacingOccurrences(of: "_", with: "/")
-        while s.count % 4 != 0 { s += "=" }
-        return Data(base64Encoded: s).map { [UInt8]($0) }
-    }
-}
