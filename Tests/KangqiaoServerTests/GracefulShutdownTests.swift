@@ -133,24 +133,21 @@ private final class RawConnection: @unchecked Sendable {
         let file = open(path, O_RDONLY)
         guard file >= 0 else { return "" }
         defer { close(file) }
-        var bytes: [UInt8] = []
-        var buffer = [UInt8](repeating: 0, count: 65_536)
-        while true {
-            let count = buffer.withUnsafeMutableBytes { read(file, $0.baseAddress, $0.count) }
-            if count <= 0 { break }
-            bytes += buffer[0..<count]
-        }
-        return String(decoding: bytes, as: UTF8.self)
+        return String(decoding: readToEnd(file), as: UTF8.self)
     }
 
     func receiveUntilClosed() throws -> String {
-        var received: [UInt8] = []
+        String(decoding: Self.readToEnd(descriptor), as: UTF8.self)
+    }
+
+    /// Every byte `descriptor` gives until end of file (or an error).
+    static func readToEnd(_ descriptor: Int32) -> [UInt8] {
+        var bytes: [UInt8] = []
         var buffer = [UInt8](repeating: 0, count: 65_536)
         while true {
             let count = buffer.withUnsafeMutableBytes { read(descriptor, $0.baseAddress, $0.count) }
-            if count <= 0 { break }
-            received += buffer[0..<count]
+            if count <= 0 { return bytes }
+            bytes += buffer[0..<count]
         }
-        return String(decoding: received, as: UTF8.self)
     }
 }
