@@ -139,7 +139,7 @@ enum LoadGenerator {
                     channel.eventLoop.makeCompletedFuture {
                         try channel.pipeline.syncOperations.addHTTPClientHandlers()
                         try channel.pipeline.syncOperations.addHandler(
-                            LoadConnection(requests: requests, first: n * 7919, window: window, done: done))
+                            LoadConnection(requests: requests, first: n, stride: connections, window: window, done: done))
                     }
                 }
             _ = try await bootstrap.connect(host: host, port: port).get()
@@ -162,10 +162,11 @@ enum LoadGenerator {
                 for n in 0..<connections {
                     group.addTask {
                         var tally = LoadTally()
-                        var i = n * 7919
+                        // Interleaved as the NIO connections are: no request twice before the list is used up.
+                        var i = n
                         while true {
                             let r = requests[i % requests.count]
-                            i += 1
+                            i += connections
                             var request = HTTPClientRequest(url: "http://\(host):\(port)\(r.head.uri)")
                             request.method = r.head.method
                             request.headers = r.head.headers
@@ -208,6 +209,7 @@ final class LoadConnection: ChannelInboundHandler, RemovableChannelHandler {
 
     private let requests: [LoadRequest]
     private var next: Int
+    private let stride: Int
     private let window: LoadWindow
     private let done: EventLoopPromise<LoadTally>
     private var tally = LoadTally()
@@ -215,9 +217,14 @@ final class LoadConnection: ChannelInboundHandler, RemovableChannelHandler {
     private var status = 0
     private var finished = false
 
-    init(requests: [LoadRequest], first: Int, window: LoadWindow, done: EventLoopPromise<LoadTally>) {
+    /// Connection `first` of `stride` sends requests first, first + stride, …: the connections share the
+    /// list without overlap until it is used up. (Starting each at its own offset and walking on, as
+    /// before, ran one connection into another's requests after a few hundred: creates of people
+    /// already created, which the master index then linked — 1,100 of 13,000 creates in a 12 s run.)
+    init(requests: [LoadRequest], first: Int, stride: Int, window: LoadWindow, done: EventLoopPromise<LoadTally>) {
         self.requests = requests
         self.next = first % requests.count
+        self.stride = max(stride, 1)
         self.window = window
         self.done = done
     }
@@ -229,7 +236,7 @@ final class LoadConnection: ChannelInboundHandler, RemovableChannelHandler {
 
     private func send(_ context: ChannelHandlerContext) {
         let r = requests[next]
-        next = (next + 1) % requests.count
+        next = (next + stride) % requests.count
         sentAt = NIODeadline.now().uptimeNanoseconds
         context.write(wrapOutboundOut(.head(r.head)), promise: nil)
         if let body = r.body { context.write(wrapOutboundOut(.body(.byteBuffer(body))), promise: nil) }
