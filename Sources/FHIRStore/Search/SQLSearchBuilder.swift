@@ -56,6 +56,16 @@ public enum SQLDialect: Sendable {
     /// date range at 1M); the probes' plan is costed right there.
     var foldsWalks: Bool { self == .sqlite }
 
+    /// Whether a page of a criterion's matches (a list) picks its row ids first, checking type and
+    /// deletion in the index of current rows, and reads the page's rows after: PostgreSQL otherwise
+    /// reads every match's whole row (with its JSON) before the sort (`family=wang` over 10,000
+    /// patients, 715 matches: 7 → 1.5 ms warm, 72 → 5 ms cold). SQLite reads the matches in row-id
+    /// order and stops at the page's end, which the two steps would only slow (0.07 → 0.29 ms).
+    /// The matches are then an array computed once (`= ANY(ARRAY(SELECT …))`), not `IN (SELECT …)`:
+    /// on tables not yet analyzed PostgreSQL estimates one match and re-runs the index scan for every
+    /// current row of the type (measured right after loading 5,000 patients: 279 → 1.9 ms).
+    var limitsRowIdsFirst: Bool { self == .postgres }
+
     /// A column SQLite's planner must not look up through an index (unary `+`): it decides without
     /// statistics and would otherwise pick the index with the most equal columns. PostgreSQL plans
     /// from statistics and takes the column as it is.
@@ -83,6 +93,9 @@ public struct SQLSearchBuilder {
     var membership = Membership.list
     /// The driving criterion's index rows, when `membership` is `.capture`.
     var captured: DrivingRows?
+    /// Lists written `rid = ANY(ARRAY(SELECT …))`: computed once, whatever the planner estimates
+    /// (PostgreSQL, see `SQLDialect.limitsRowIdsFirst`).
+    var listsAsArrays = false
     /// Sort-key columns the page statement returns after `pageColumns` (a date walk's low and high),
     /// which the next page's cursor carries.
     public internal(set) var pageKeyCount = 0
@@ -142,7 +155,8 @@ public struct SQLSearchBuilder {
         switch membership {
         case .list:
             let all = ["\(a).param = \(paramBind)"] + conditions
-            return "\(r).rid IN (SELECT \(a).rid FROM \(table.rawValue) \(a) WHERE " + all.joined(separator: " AND ") + ")"
+            let rows = "SELECT \(a).rid FROM \(table.rawValue) \(a) WHERE " + all.joined(separator: " AND ")
+            return listsAsArrays ? "\(r).rid = ANY(ARRAY(\(rows)))" : "\(r).rid IN (\(rows))"
         case .probe:
             // By row id (the table's rid index), never a range over the value index.
             let all = ["\(a).rid = \(r).rid", "\(dialect.unindexed("\(a).param")) = \(paramBind)"] + conditions

@@ -224,10 +224,12 @@ extension SQLSearchBuilder {
     /// rows in rid order with every other criterion probed, stopping at the page's end. Walking
     /// the index instead would look up the resource row of every match before the sort.
     /// When `counting`, the type is written for `currentRows` (no `+`).
-    mutating func listDrivenWhere(_ q: StoreQuery, driver: Int, counting: Bool = false) -> String {
+    mutating func listDrivenWhere(_ q: StoreQuery, driver: Int, counting: Bool = false, asArray: Bool = false) -> String {
         var parts = ["r.deleted = 0"]
         if let type = q.type { parts.append("\(counting ? "r.res_type" : dialect.unindexed("r.res_type")) = \(bind(.text(type)))") }
+        listsAsArrays = asArray
         parts.append(predicate(q.filters[driver][0], on: "r", type: q.type))
+        listsAsArrays = false
         membership = .probe
         defer { membership = .list }
         for (i, ors) in q.filters.enumerated() where i != driver && !ors.isEmpty {
@@ -246,12 +248,19 @@ extension SQLSearchBuilder {
         if driver.rank >= 20, let walk = dateWalkPageStatement(q, driver: driver.index) { return walk }
         let columns = Self.pageColumns.map { "r." + $0 }.joined(separator: ", ")
         if (10..<20).contains(driver.rank) {
-            var w = listDrivenWhere(q, driver: driver.index)
+            let twoSteps = dialect.limitsRowIdsFirst
+            var w = listDrivenWhere(q, driver: driver.index, counting: twoSteps, asArray: twoSteps)
             if let cursor {
                 let op = backward ? (cursor.inclusive ? "<=" : "<") : (cursor.inclusive ? ">=" : ">")
                 w += " AND r.rid \(op) \(bind(.int(cursor.rowId)))"
             }
-            return "SELECT \(columns) FROM resource r WHERE \(w) ORDER BY r.rid\(order) LIMIT \(bind(.int(Int64(q.count + 1))))"
+            let limit = bind(.int(Int64(q.count + 1)))
+            if twoSteps {
+                let resource = q.type == nil ? "resource r" : dialect.currentRows("r")
+                let outer = Self.pageColumns.map { "o." + $0 }.joined(separator: ", ")
+                return "SELECT \(outer) FROM resource o WHERE o.rid IN (SELECT r.rid FROM \(resource) WHERE \(w) ORDER BY r.rid\(order) LIMIT \(limit)) ORDER BY o.rid\(order)"
+            }
+            return "SELECT \(columns) FROM resource r WHERE \(w) ORDER BY r.rid\(order) LIMIT \(limit)"
         }
         let walked = driver.rank >= 20 && dialect.foldsWalks
             ? walkedRows(q, driver: driver.index, cursor: cursor, backward: backward)
