@@ -109,3 +109,21 @@ extension AuditQuery {
         return "\(whereSQL) ORDER BY aid DESC LIMIT \(bind(.int(Int64(limit))))"
     }
 }
+
+/// Statements on the audit trail that both backends speak alike.
+enum AuditTrailSQL {
+    /// The newest row of every chain, by chain name: the chains are found by skipping through the
+    /// `(chain, seq)` index (one seek per chain), never by grouping the whole trail. A `GROUP BY chain`
+    /// read every sealed row: 14.5 ms at 300,000 rows in SQLite, growing with the trail, and the
+    /// sealer runs it inside its write transaction every second.
+    static let heads = """
+        WITH RECURSIVE chains(name) AS (
+            SELECT (SELECT min(chain) FROM audit_event WHERE chain IS NOT NULL)
+            UNION ALL
+            SELECT (SELECT min(chain) FROM audit_event WHERE chain > chains.name) FROM chains WHERE chains.name IS NOT NULL)
+        SELECT a.aid, a.recorded, a.action, a.outcome, a.actor, a.organization, a.source, a.patients, a.record, a.chain, a.seq, a.link
+        FROM chains JOIN audit_event a
+            ON a.aid = (SELECT h.aid FROM audit_event h WHERE h.chain = chains.name ORDER BY h.seq DESC LIMIT 1)
+        ORDER BY a.chain
+        """
+}

@@ -74,8 +74,7 @@ extension PostgresResourceSQL {
     }
 
     func auditHeads() async throws -> [StoredAuditRow] {
-        try await auditRows(
-            "SELECT DISTINCT ON (chain) \(Self.auditColumns) FROM audit_event WHERE chain IS NOT NULL ORDER BY chain, seq DESC", [])
+        try await auditRows(AuditTrailSQL.heads, [])
     }
 
     func sealAudit(_ seals: [AuditSeal]) async throws {

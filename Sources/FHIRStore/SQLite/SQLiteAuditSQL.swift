@@ -43,10 +43,7 @@ extension SQLiteConnection {
     }
 
     func auditHeads() throws -> [StoredAuditRow] {
-        try auditRows(
-            "SELECT a.aid, a.recorded, a.action, a.outcome, a.actor, a.organization, a.source, a.patients, a.record, a.chain, a.seq, a.link "
-                + "FROM audit_event a JOIN (SELECT chain AS c, max(seq) AS m FROM audit_event WHERE chain IS NOT NULL GROUP BY chain) h "
-                + "ON a.chain = h.c AND a.seq = h.m ORDER BY a.chain", [])
+        try auditRows(AuditTrailSQL.heads, [])
     }
 
     func sealAudit(_ seals: [AuditSeal]) throws {
