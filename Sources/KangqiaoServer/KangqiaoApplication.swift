@@ -149,7 +149,11 @@ public struct KangqiaoApplication: Sendable {
             return .refused(refuse("an access token is required (Authorization: Bearer; see /.well-known/smart-configuration)", error: nil))
         }
         do {
-            let claims = try await access.verify(String(header.dropFirst(7)).trimmingCharacters(in: .whitespaces))
+            // Spaces and tabs trimmed on the bytes: Foundation's `trimmingCharacters` went through
+            // NSString for every request (~1 % of an audited read's CPU in `perf`).
+            let token = header.utf8.dropFirst(7).drop { $0 == 0x20 || $0 == 0x09 }
+            let end = token.lastIndex { $0 != 0x20 && $0 != 0x09 }.map { token.index(after: $0) } ?? token.startIndex
+            let claims = try await access.verify(String(Substring(token[..<end])))
             return .allowed(Principal(
                 subject: claims.subject, clientID: claims.clientID, tokenID: claims.tokenID, roles: claims.roles.map(\.rawValue),
                 scope: claims.scope, fhirUser: claims.fhirUser, organization: claims.organization, patient: claims.patient))

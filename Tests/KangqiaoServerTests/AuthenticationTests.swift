@@ -65,6 +65,10 @@ struct AuthenticationTests {
                 #expect(r.header("WWW-Authenticate")?.contains(#"error="invalid_token""#) == true)
             }
             #expect(try await fhir.with(token: good).get("/fhir/Patient").status == 200)
+            // Spaces and tabs around the token are not part of it; inside it they are.
+            #expect(try await fhir.get("/fhir/Patient", headers: ["Authorization": "bearer  \t\(good) \t"]).status == 200)
+            #expect(try await fhir.get("/fhir/Patient", headers: ["Authorization": "Bearer \(parts[0]). \(parts[1]).\(parts[2])"]).status == 401)
+            #expect(try await fhir.get("/fhir/Patient", headers: ["Authorization": "Bearer    "]).status == 401)
         }
     }
 
