@@ -134,7 +134,7 @@ let package = Package(
             dependencies: ["HealthCard", "QRCode", "QRTestSupport", "FHIRCore", "FHIRStore", "ChinaReference",
                            .product(name: "Crypto", package: "swift-crypto")]
         ),
-        .testTarget(name: "IdentityTests", dependencies: ["Identity", "ChinaReference", "FHIRCore", "FHIRStore", "KangqiaoServer"]),
+        .testTarget(name: "IdentityTests", dependencies: ["Identity", "ChinaReference", "FHIRCore", "FHIRStore", "KangqiaoServer", "DemoRegion"]),
         .testTarget(name: "TerminologyTests", dependencies: ["Terminology", "FHIRCore", "ChinaReference"]),
         .testTarget(name: "FHIRStoreTests", dependencies: ["FHIRStore", "FHIRCore"], exclude: excludedStoreTests),
         .testTarget(

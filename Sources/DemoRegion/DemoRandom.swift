@@ -1,19 +1,29 @@
 import FHIRCore
 
-/// The demo region's only source of chance: SplitMix64 from the plan's seed, so a seed always
-/// gives the same region, byte for byte.
-struct DemoRandom: RandomNumberGenerator {
-    private var state: UInt64
+/// SplitMix64: a generator whose whole sequence follows from its state, for data that must come out
+/// the same on every machine (the demo region here, generated test registers elsewhere).
+public struct SplitMix64: RandomNumberGenerator, Sendable {
+    public var state: UInt64
 
-    init(seed: UInt64) { state = seed &+ 0x9E37_79B9_7F4A_7C15 }
+    public init(state: UInt64) { self.state = state }
 
-    mutating func next() -> UInt64 {
+    public mutating func next() -> UInt64 {
         state &+= 0x9E37_79B9_7F4A_7C15
         var z = state
         z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
         z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
         return z ^ (z >> 31)
     }
+}
+
+/// The demo region's only source of chance: SplitMix64 from the plan's seed, so a seed always
+/// gives the same region, byte for byte.
+struct DemoRandom: RandomNumberGenerator {
+    private var source: SplitMix64
+
+    init(seed: UInt64) { source = SplitMix64(state: seed &+ 0x9E37_79B9_7F4A_7C15) }
+
+    mutating func next() -> UInt64 { source.next() }
 
     mutating func int(_ range: ClosedRange<Int>) -> Int { Int.random(in: range, using: &self) }
     mutating func unit() -> Double { Double(next() >> 11) / Double(1 << 53) }

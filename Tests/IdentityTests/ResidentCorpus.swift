@@ -1,4 +1,5 @@
 import ChinaReference
+import DemoRegion
 import FHIRCore
 import Foundation
 
@@ -25,16 +26,11 @@ struct ResidentCorpus {
         init(_ x: String, _ y: String) { (a, b) = x < y ? (x, y) : (y, x) }
     }
 
-    /// SplitMix64: the same seed gives the same corpus on every machine.
+    /// The demo region's SplitMix64: the same seed gives the same corpus on every machine.
     struct Random {
-        var state: UInt64
-        mutating func next() -> UInt64 {
-            state &+= 0x9E37_79B9_7F4A_7C15
-            var z = state
-            z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-            z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-            return z ^ (z >> 31)
-        }
+        var source: SplitMix64
+        init(state: UInt64) { source = SplitMix64(state: state) }
+        mutating func next() -> UInt64 { source.next() }
         mutating func int(_ range: ClosedRange<Int>) -> Int { range.lowerBound + Int(next() % UInt64(range.count)) }
         mutating func chance(_ p: Double) -> Bool { Double(next() % 1_000_000) / 1_000_000 < p }
         mutating func pick<T>(_ items: [T]) -> T { items[int(0...(items.count - 1))] }
