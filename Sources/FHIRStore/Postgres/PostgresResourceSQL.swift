@@ -82,15 +82,15 @@ struct PostgresResourceSQL {
         var records: [ResourceRecord] = []
         var rids: [Int64] = []
         var keys: [[SQLValue]] = []
+        let keyed = builder.pageKeyCount == SQLSearchBuilder.dateWalkKeyCount
         for row in try await rows(sql, builder.binds) {
             let (rid, type, id, version, updated, json) = try PostgresErrors.decoding {
                 try row.decode((Int64, String, String, Int32, Int64, ByteBuffer).self)
             }
-            if builder.pageKeyCount == SQLSearchBuilder.dateWalkKeyCount {
-                let (_, _, _, _, _, _, low, high) = try PostgresErrors.decoding {
-                    try row.decode((Int64, String, String, Int32, Int64, ByteBuffer, Int64, Int64).self)
-                }
-                keys.append([.int(low), .int(high)])
+            if keyed {
+                // A date walk's rows end with the walked value's low and high: only those two cells.
+                let cells = row.makeRandomAccess()
+                keys.append(try PostgresErrors.decoding { [.int(try cells[6].decode(Int64.self)), .int(try cells[7].decode(Int64.self))] })
             }
             rids.append(rid)
             records.append(ResourceRecord(
