@@ -124,17 +124,20 @@ let package = Package(
             path: "Benchmarks/KangqiaoBench"
         ),
         .testTarget(name: "FHIRCoreTests", dependencies: ["FHIRCore"], path: coreSnapshot.map { "\($0)/Tests/FHIRCoreTests" }),
-        .testTarget(name: "AccessTests", dependencies: ["Access", "FHIRCore", "FHIRStore", .product(name: "Crypto", package: "swift-crypto")]),
+        .testTarget(name: "AccessTests", dependencies: ["Access", "FHIRCore", "FHIRStore", "StoreTestSupport", .product(name: "Crypto", package: "swift-crypto")]),
         .testTarget(name: "ChinaReferenceTests", dependencies: ["ChinaReference"]),
         // Reads QR images back with a real decoder (zbarimg) for the QR, card and server tests.
         .target(name: "QRTestSupport", dependencies: ["QRCode"], path: "Tests/QRTestSupport"),
+        // A fresh store of either backend for the test targets below the server (the server's tests
+        // have their own, with the HTTP client).
+        .target(name: "StoreTestSupport", dependencies: ["FHIRStore"], path: "Tests/StoreTestSupport"),
         .testTarget(name: "QRCodeTests", dependencies: ["QRCode", "QRTestSupport"]),
         .testTarget(
             name: "HealthCardTests",
-            dependencies: ["HealthCard", "QRCode", "QRTestSupport", "FHIRCore", "FHIRStore", "ChinaReference",
+            dependencies: ["HealthCard", "QRCode", "QRTestSupport", "StoreTestSupport", "FHIRCore", "FHIRStore", "ChinaReference",
                            .product(name: "Crypto", package: "swift-crypto")]
         ),
-        .testTarget(name: "IdentityTests", dependencies: ["Identity", "ChinaReference", "FHIRCore", "FHIRStore", "KangqiaoServer", "DemoRegion"]),
+        .testTarget(name: "IdentityTests", dependencies: ["Identity", "ChinaReference", "FHIRCore", "FHIRStore", "KangqiaoServer", "DemoRegion", "StoreTestSupport"]),
         .testTarget(name: "TerminologyTests", dependencies: ["Terminology", "FHIRCore", "ChinaReference"]),
         .testTarget(name: "FHIRStoreTests", dependencies: ["FHIRStore", "FHIRCore"], exclude: excludedStoreTests),
         .testTarget(

@@ -1,5 +1,6 @@
 import FHIRCore
 import Foundation
+import StoreTestSupport
 import Testing
 @testable import FHIRStore
 @testable import HealthCard
@@ -8,36 +9,10 @@ import Testing
 /// the store's keys and locks, not by memory.
 @Suite("e-health card registry")
 struct HealthCardRegistryTests {
-    enum Backend: String, CaseIterable, CustomTestStringConvertible, Sendable {
-        case sqlite, postgres
-        var testDescription: String { rawValue }
-    }
+    typealias Backend = TestStore
 
     static func withRegistry(_ kind: Backend, _ body: (HealthCardRegistry) async throws -> Void) async throws {
-        let backend: any StoreBackend
-        switch kind {
-        case .sqlite:
-            let dir = FileManager.default.temporaryDirectory.appendingPathComponent("kq-card-\(UUID().uuidString)")
-            backend = try SQLiteBackend(path: dir.appendingPathComponent("card.sqlite").path)
-        case .postgres:
-            guard let url = ProcessInfo.processInfo.environment["KANGQIAO_TEST_POSTGRES_URL"], !url.isEmpty else {
-                if ProcessInfo.processInfo.environment["CI"] == "true" { Issue.record("CI=true but KANGQIAO_TEST_POSTGRES_URL is not set") }
-                return
-            }
-            backend = try await PostgresBackend.connect(url: url, poolSize: 8, schema: "kq_test_" + String(UInt64.random(in: 0...UInt64.max), radix: 36))
-        }
-        func discard() async {
-            if let pg = backend as? PostgresBackend { try? await pg.dropSchema() }
-            await backend.close()
-        }
-        do {
-            try await backend.migrate()
-            try await body(HealthCardRegistry(backend: backend))
-        } catch {
-            await discard()
-            throw error
-        }
-        await discard()
+        try await kind.with(prefix: "kq-card", poolSize: 8) { try await body(HealthCardRegistry(backend: $0)) }
     }
 
     @Test("R-HC-2: twenty concurrent uses of one dynamic code: exactly one is recorded", arguments: Backend.allCases)

@@ -4,7 +4,7 @@ import FHIRCore
 import Foundation
 @testable import Identity
 import KangqiaoServer
-import Logging
+import StoreTestSupport
 import Testing
 
 /// The same register imported through the product's runtime (the master index hook in each import
@@ -12,25 +12,7 @@ import Testing
 /// measured against the known duplicates, with the import rate.
 @Suite("Master index on the store")
 struct MasterIndexStoreTests {
-    enum Kind: String, CaseIterable, Sendable { case sqlite, postgres }
-
-    static func open(_ kind: Kind) async throws -> (any StoreBackend)? {
-        switch kind {
-        case .sqlite:
-            let path = FileManager.default.temporaryDirectory.appendingPathComponent("kq-mpi-\(UUID().uuidString)/db.sqlite").path
-            return try await DatabaseLocation.sqlite(path: path).open(logger: Logger(label: "test"))
-        case .postgres:
-            guard let url = ProcessInfo.processInfo.environment["KANGQIAO_TEST_POSTGRES_URL"], !url.isEmpty else {
-                if ProcessInfo.processInfo.environment["CI"] == "true" { Issue.record("CI=true but KANGQIAO_TEST_POSTGRES_URL is not set") }
-                return nil
-            }
-            // A schema of its own: the database is shared with other suites running at the same time.
-            let schema = "kq_test_" + String(UInt64.random(in: 0...UInt64.max), radix: 36)
-            let backend = try await PostgresBackend.connect(url: url, poolSize: 4, schema: schema)
-            try await backend.migrate()
-            return backend
-        }
-    }
+    typealias Kind = TestStore
 
     static func all(_ backend: any StoreBackend, _ type: String, _ filters: [[IndexPredicate]] = []) async throws -> [JSON] {
         var out: [JSON] = []
@@ -46,19 +28,7 @@ struct MasterIndexStoreTests {
     @Test("an import of a register with known duplicates (400 residents on SQLite, 250 on PostgreSQL) links certain matches (precision ≥ 0.99) and links or queues ≥ 0.95 of the true pairs",
           arguments: Kind.allCases)
     func importedRegister(kind: Kind) async throws {
-        guard let backend = try await Self.open(kind) else { return }
-        do {
-            try await measure(backend, kind)
-        } catch {
-            await Self.discard(backend)
-            throw error
-        }
-        await Self.discard(backend)
-    }
-
-    static func discard(_ backend: any StoreBackend) async {
-        if let pg = backend as? PostgresBackend { try? await pg.dropSchema() }
-        await backend.close()
+        try await kind.with(prefix: "kq-mpi") { try await measure($0, kind) }
     }
 
     func measure(_ backend: any StoreBackend, _ kind: Kind) async throws {
