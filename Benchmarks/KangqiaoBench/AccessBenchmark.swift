@@ -14,7 +14,7 @@ enum AccessBenchmark {
     static let command = BenchCommand(
         name: "access",
         summary: "cost of authorization + audit on create, read and search (ratio of throughputs)",
-        usage: "[--connections N] [--duration S] [--warmup S] [--database sqlite|postgres|all]",
+        usage: "[--connections N] [--duration S] [--warmup S] [--database sqlite|postgres|all] [--profile create|read|search]",
         run: { arguments in try await run(arguments) }
     )
 
@@ -28,7 +28,7 @@ enum AccessBenchmark {
     }
 
     static func run(_ arguments: [String]) async throws {
-        let options = try BenchOptions(arguments, valued: ["--connections", "--duration", "--warmup", "--database"])
+        let options = try BenchOptions(arguments, valued: ["--connections", "--duration", "--warmup", "--database", "--profile"])
         let connections = try options.int("--connections", default: 32)
         let duration = Double(try options.int("--duration", default: 5))
         let warmup = Double(try options.int("--warmup", default: 1))
@@ -37,6 +37,15 @@ enum AccessBenchmark {
         #if DEBUG
             print("WARNING: debug build; use -c release for real figures\n")
         #endif
+        if let phase = options.string("--profile") {
+            // One phase, with access control, on SQLite only, no warm-up: for `perf record`.
+            guard let index = ["create", "read", "search"].firstIndex(of: phase) else {
+                throw BenchUsageError(message: "--profile takes create, read or search")
+            }
+            _ = try await measure(.sqlite, secured: true, connections: connections, warmup: 0, duration: duration, logger: logger,
+                                  only: index)
+            return
+        }
         print("Access benchmark: \(connections) connections, \(Int(warmup)) s warm-up then \(Int(duration)) s per phase; "
               + "each phase once without and once with authorization + audit, on separate fresh databases\n")
         for kind in try BenchDatabase.kinds(options.string("--database")) {
@@ -65,7 +74,8 @@ enum AccessBenchmark {
 
     /// Runs the three phases on a fresh database; answers their results in order.
     static func measure(
-        _ kind: BenchDatabase.Kind, secured: Bool, connections: Int, warmup: Double, duration: Double, logger: Logger
+        _ kind: BenchDatabase.Kind, secured: Bool, connections: Int, warmup: Double, duration: Double, logger: Logger,
+        only: Int? = nil
     ) async throws -> [LoadResult] {
         let database = try await BenchDatabase.open(kind, logger: logger)
         let runtime = KangqiaoRuntime(backend: database.backend, accessControl: secured)
@@ -102,7 +112,7 @@ enum AccessBenchmark {
                 LoadRequest(method: .GET, path: "/fhir/Patient?family=\($0.1)&_count=20", host: host, authorization: authorization)
             }
             var results: [LoadResult] = []
-            for requests in [creates, reads, searches] {
+            for (index, requests) in [creates, reads, searches].enumerated() where only == nil || only == index {
                 results.append(try await LoadGenerator.run(
                     client: .nio, host: "127.0.0.1", port: server.port, connections: connections, warmup: warmup, duration: duration,
                     requests: requests))

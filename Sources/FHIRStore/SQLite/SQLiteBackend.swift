@@ -41,17 +41,15 @@ public final class SQLiteBackend: StoreBackend {
     }
 
     private let checkpointer: SQLiteCheckpointer
-    /// Bytes of the database file a reader maps (SQLite caps it at its compile-time maximum).
-    static let readerMapSize: Int64 = 1 << 34
 
     private func withReader<T>(_ body: (SQLiteConnection) throws -> T) throws -> T {
         let conn = try readers.withLock { pool -> SQLiteConnection in
             if let c = pool.popLast() { return c }
             let c = try SQLiteConnection(path: path)
             try c.execute("PRAGMA cache_size=-16384")
-            // Reads map the database file: a page in the OS cache is read in place, not copied through
-            // a read(2) into this connection's cache (a date-range page at 1M: 0.146 → 0.10 ms of SQL).
-            try c.execute("PRAGMA mmap_size=\(Self.readerMapSize)")
+            // No memory map: SQLite unmaps the whole file whenever a read transaction finds the database
+            // changed, so under any write load every read paid munmap, TLB shootdowns and page faults
+            // (a third of an audited read's CPU); it only paid off on a database nobody writes.
             return c
         }
         defer {
