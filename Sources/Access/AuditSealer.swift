@@ -6,7 +6,7 @@ import Foundation
 /// them onto this instance's chain in one transaction, with the heads of the other instances'
 /// chains as anchors. With several `kangqiao serve` on one PostgreSQL each seals into its own chain
 /// (`chain`, e.g. the host name); rows being sealed by one are skipped by the others.
-public struct AuditSealer: Sendable {
+public struct AuditSealer: AuditRowSealing {
     public let backend: any StoreBackend
     public let chain: String
     /// Rows chained per transaction.
@@ -28,36 +28,51 @@ public struct AuditSealer: Sendable {
     /// Chains everything pending; answers how many records it chained.
     @discardableResult
     public func sealPending() async throws -> Int {
+        // The journal's records are chained as they are imported (see `seals(for:in:)`).
+        if let journaling = backend as? any AuditJournaling { try await journaling.importAuditJournal() }
         var total = 0
         while true {
-            let chain = self.chain
             let batchSize = self.batchSize
-            let maxAnchors = self.maxAnchors
             let sealed = try await backend.write { tx -> Int in
-                let head = try await tx.auditHead(chain)
                 let rows = try await tx.unsealedAudit(limit: batchSize)
                 guard !rows.isEmpty else { return 0 }
-                let others = try await tx.auditHeads().filter { $0.chain != chain }.suffix(maxAnchors)
-                var previous = try head.flatMap { try Self.link(of: $0) }
-                var seals: [AuditSeal] = []
-                for (i, row) in rows.enumerated() {
-                    let anchors = i == 0 ? others.compactMap { try? Self.link(of: $0) }.map {
-                        AuditAnchor(chain: $0.chain, sequence: $0.sequence, linkHash: $0.linkHash)
-                    } : []
-                    let link = AuditChain.link(after: previous, chain: chain, recordHash: AuditChain.recordHash(row.row.record), anchors: anchors)
-                    seals.append(AuditSeal(aid: row.aid, chain: chain, sequence: link.sequence, link: Self.encode(link)))
-                    previous = link
-                }
-                try await tx.sealAudit(seals)
-                return seals.count
+                try await tx.sealAudit(try await self.seals(for: rows, in: tx))
+                return rows.count
             }
             total += sealed
             if sealed < batchSize { return total }
         }
     }
 
+    /// The links chaining `rows`, in order, onto this instance's chain as it stands in `tx`; the first
+    /// one carries the heads of the other chains as anchors.
+    public func seals(for rows: [StoredAuditRow], in tx: any StoreTransaction) async throws -> [AuditSeal] {
+        guard !rows.isEmpty else { return [] }
+        let head = try await tx.auditHead(chain)
+        let others = try await tx.auditHeads().filter { $0.chain != chain }.suffix(maxAnchors)
+        var previous = try head.flatMap { try Self.link(of: $0) }
+        var seals: [AuditSeal] = []
+        seals.reserveCapacity(rows.count)
+        for (i, row) in rows.enumerated() {
+            let anchors = i == 0 ? others.compactMap { try? Self.link(of: $0) }.map {
+                AuditAnchor(chain: $0.chain, sequence: $0.sequence, linkHash: $0.linkHash)
+            } : []
+            let link = AuditChain.link(after: previous, chain: chain, recordHash: AuditChain.recordHash(row.row.record), anchors: anchors)
+            seals.append(AuditSeal(aid: row.aid, chain: chain, sequence: link.sequence, link: Self.encode(link)))
+            previous = link
+        }
+        return seals
+    }
+
+    /// Chains the journal's records in the transaction that imports them, so they are written once,
+    /// already sealed (on SQLite; elsewhere this does nothing).
+    public func sealJournalImports() async {
+        if let journaling = backend as? any AuditJournaling { await journaling.sealImports(with: self) }
+    }
+
     /// Seals every `interval` until the task is cancelled (run beside the server).
     public func run(every interval: Duration = .seconds(1)) async {
+        await sealJournalImports()
         while !Task.isCancelled {
             _ = try? await sealPending()
             try? await Task.sleep(for: interval)

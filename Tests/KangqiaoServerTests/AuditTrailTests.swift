@@ -116,6 +116,28 @@ struct AuditTrailTests {
         }
     }
 
+    @Test("reads recorded while the sealer runs are chained as they reach the trail, among the writes' records",
+          arguments: ServerBackendKind.allCases)
+    func readsSealedOnImport(kind: ServerBackendKind) async throws {
+        try await withFHIRServer(kind) { fhir, runtime in
+            let backend = runtime.backend
+            let sealer = AuditSealer(backend: backend, chain: "instance-j")
+            await sealer.sealJournalImports()
+            let id = try #require(try await fhir.post("/fhir/Patient", Self.patient).json["id"]?.stringValue)
+            for i in 0..<5 { #expect(try await fhir.get("/fhir/Patient/\(id)?n=\(i)").status == 200) }
+            if let journaling = backend as? any AuditJournaling {
+                // Imported and chained at once: only the create's record (written in its own transaction) waits.
+                try await journaling.importAuditJournal()
+                let unsealed = try await backend.searchAudit(AuditQuery(limit: 100, unsealedOnly: true))
+                #expect(unsealed.map(\.row.action) == ["create"])
+            }
+            try await sealer.sealPending()
+            let report = try await AuditVerifier.verify(backend)
+            #expect(report.breaks.isEmpty && report.chains["instance-j"] == 6 && report.unsealed == 0)
+            #expect(try await backend.auditChain("instance-j").map(\.sequence) == (1...6).map { Int64($0) })
+        }
+    }
+
     /// Runs SQL directly on the database behind the store, as an intruder with database access would.
     static func execute(_ backend: any StoreBackend, sqlite: String, postgres: String, _ binds: [SQLValue]) async throws {
         if let db = backend as? SQLiteBackend {

@@ -1,6 +1,8 @@
 import FHIRCore
 @testable import FHIRStore
 import Foundation
+import KangqiaoServer
+import Logging
 import Testing
 
 #if canImport(FoundationNetworking)
@@ -8,7 +10,8 @@ import FoundationNetworking
 #endif
 
 /// A 2xx means the write is on disk: kill -9 the server in the middle of a write load and every
-/// acknowledged resource is there afterwards.
+/// acknowledged resource is there afterwards, and so is the audit record of every answered read
+/// (R-SEC-2: a read is recorded durably before its answer is sent).
 @Suite("Durability", .serialized)
 struct DurabilityTests {
     /// `.build/debug/kangqiao` next to the test bundle.
@@ -111,35 +114,44 @@ struct DurabilityTests {
         // Eight writers keep the server busy; it is killed once 40 writes were acknowledged (not after a
         // fixed time, which a loaded machine may fill with too few), with more writes in flight.
         let acknowledgedSoFar = AcknowledgedCounter()
-        let acknowledged = await withTaskGroup(of: [String].self) { group in
+        // Each writer reads back what it created: the answered reads are the ones whose records must last.
+        let (acknowledged, answeredReads) = await withTaskGroup(of: (created: [String], read: [String]).self) { group in
             for worker in 0..<8 {
                 group.addTask {
                     var ids: [String] = []
+                    var read: [String] = []
                     let deadline = Date().addingTimeInterval(60)
                     var n = 0
                     while Date() < deadline {
-                        if let id = await create(port: port, n: worker * 100_000 + n, bearer: bearer) { ids.append(id) } else { break }
+                        guard let id = await create(port: port, n: worker * 100_000 + n, bearer: bearer) else { break }
+                        ids.append(id)
                         await acknowledgedSoFar.add()
+                        guard await status(port: port, path: "/fhir/Patient/\(id)", bearer: bearer) == 200 else { break }
+                        read.append(id)
                         n += 1
                     }
-                    return ids
+                    return (ids, read)
                 }
             }
             group.addTask {
                 let deadline = Date().addingTimeInterval(45)
                 while await acknowledgedSoFar.count < 40, Date() < deadline { try? await Task.sleep(for: .milliseconds(10)) }
                 kill(server.processIdentifier, SIGKILL)
-                return []
+                return ([], [])
             }
-            return await group.reduce(into: [String]()) { $0 += $1 }
+            return await group.reduce(into: ([String](), [String]())) { $0.0 += $1.created; $0.1 += $1.read }
         }
         server.waitUntilExit()
+        // The checks below read again: only records from before the kill count.
+        let killedAt = Int64(Date().timeIntervalSince1970 * 1000)
         #expect(acknowledged.count > 20, "the load produced too few acknowledged writes to prove anything")
         let port2 = freePort()
         let restarted = try startServer(binary, database: database, port: port2)
         defer {
-            restarted.terminate()
-            restarted.waitUntilExit()
+            if restarted.isRunning {
+                restarted.terminate()
+                restarted.waitUntilExit()
+            }
         }
         try await waitForHealth(port: port2)
         var missing: [String] = []
@@ -147,7 +159,19 @@ struct DurabilityTests {
             missing.append(id)
         }
         #expect(missing.isEmpty, "acknowledged but lost after kill -9: \(missing.prefix(5))")
-        print("durability: \(acknowledged.count) acknowledged creates before kill -9 on \(database.hasPrefix("sqlite") ? "SQLite" : "PostgreSQL"), \(missing.count) missing after restart")
+        restarted.terminate()
+        restarted.waitUntilExit()
+        // The trail, read directly: one read record for every answered read.
+        let backend = try await DatabaseLocation(database).open(logger: Logger(label: "durability"))
+        var unrecorded: [String] = []
+        for id in answeredReads {
+            let rows = try await backend.searchAudit(AuditQuery(patient: "Patient/" + id, to: killedAt, limit: 10))
+            if rows.filter({ $0.row.action == "read" }).count != 1 { unrecorded.append(id) }
+        }
+        await backend.close()
+        #expect(answeredReads.count > 10, "too few answered reads to prove anything")
+        #expect(unrecorded.isEmpty, "reads answered before kill -9 without exactly one audit record after it: \(unrecorded.prefix(5))")
+        print("durability: \(acknowledged.count) acknowledged creates before kill -9 on \(database.hasPrefix("sqlite") ? "SQLite" : "PostgreSQL"), \(missing.count) missing after restart; \(answeredReads.count) answered reads, \(unrecorded.count) without their record")
     }
 
     @Test("kill -9 during a write load loses no acknowledged write (SQLite)")

@@ -46,6 +46,21 @@ public protocol StoreBackend: Sendable {
     func close() async
 }
 
+/// A backend with an append path for audit records outside its write transactions (SQLite's audit
+/// journal): durable when the call returns, and in the trail's searches from then on.
+public protocol AuditJournaling: StoreBackend {
+    func appendAuditDurably(_ rows: [AuditRow]) async throws
+    /// Moves every record appended so far into the trail's table (the sealer chains only what is there).
+    func importAuditJournal() async throws
+    /// From now on, chains imported records in the transaction that imports them.
+    func sealImports(with sealer: any AuditRowSealing) async
+}
+
+/// Chains audit rows in the transaction that writes them (the Access module's sealer).
+public protocol AuditRowSealing: Sendable {
+    func seals(for rows: [StoredAuditRow], in tx: any StoreTransaction) async throws -> [AuditSeal]
+}
+
 /// The operations available inside a write transaction. They see the transaction's own writes.
 public protocol StoreTransaction: Sendable {
     func read(type: String, id: String) async throws -> ResourceRecord?

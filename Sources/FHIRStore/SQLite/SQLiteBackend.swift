@@ -8,7 +8,10 @@ import Synchronization
 /// another, each inside its own SAVEPOINT (a failing one is rolled back alone), and then committed
 /// together. The commit's WAL frames are synced by `SQLiteWALSync` while the next group runs; every
 /// caller is answered only after that sync, so an acknowledged write survives kill -9 and power loss.
-public final class SQLiteBackend: StoreBackend {
+///
+/// Audit records of reads take another path, `SQLiteAuditJournal`, and reach `audit_event` through
+/// `SQLiteAuditImport`.
+public final class SQLiteBackend: StoreBackend, AuditJournaling {
     public let name = "sqlite"
     public let path: String
     private let writer: SQLiteWriter
@@ -38,9 +41,16 @@ public final class SQLiteBackend: StoreBackend {
         self.readers = Mutex([])
         self.readerCount = readers
         checkpointer = try SQLiteCheckpointer(path: path)
+        auditJournal = try SQLiteAuditJournal(databasePath: path)
+        auditImport = auditJournal.map { SQLiteAuditImport(journal: $0) }
     }
 
     private let checkpointer: SQLiteCheckpointer
+    /// Nil when another process owns the database's journal.
+    private let auditJournal: SQLiteAuditJournal?
+    private let auditImport: SQLiteAuditImport?
+    /// Imports the audit journal every `SQLiteAuditImport.interval` once the schema is there.
+    private let importTimer = Mutex<Task<Void, Never>?>(nil)
 
     private func withReader<T>(_ body: (SQLiteConnection) throws -> T) throws -> T {
         let conn = try readers.withLock { pool -> SQLiteConnection in
@@ -62,6 +72,32 @@ public final class SQLiteBackend: StoreBackend {
 
     public func migrate() async throws {
         try await writer.migrate()
+        // What a crash left in the journal goes in before anything is served.
+        try await importAuditJournal()
+        guard auditImport != nil else { return }
+        importTimer.withLock { timer in
+            guard timer == nil else { return }
+            timer = Task.detached { [weak self] in
+                while !Task.isCancelled {
+                    try? await Task.sleep(for: SQLiteAuditImport.interval)
+                    guard !Task.isCancelled, let self else { return }
+                    try? await self.importAuditJournal()
+                }
+            }
+        }
+    }
+
+    public func appendAuditDurably(_ rows: [AuditRow]) async throws {
+        if let auditJournal { return try await auditJournal.append(rows) }
+        _ = try await write { tx in try await tx.appendAudit(rows) }
+    }
+
+    public func importAuditJournal() async throws {
+        try await auditImport?.importPending(into: self)
+    }
+
+    public func sealImports(with sealer: any AuditRowSealing) async {
+        await auditImport?.seal(with: sealer)
     }
 
     public func ping() async throws {
@@ -96,15 +132,33 @@ public final class SQLiteBackend: StoreBackend {
         try withReader { try $0.privateRecords(kind: kind) }
     }
 
-    public func searchAudit(_ query: AuditQuery) async throws -> [StoredAuditRow] { try withReader { try $0.searchAudit(query) } }
-    public func auditChain(_ chain: String) async throws -> [StoredAuditRow] { try withReader { try $0.auditChain(chain) } }
-    public func auditChains() async throws -> [String] { try withReader { try $0.auditChains() } }
+    // The trail's searches first import the journal: every acknowledged record is in their answers.
+    public func searchAudit(_ query: AuditQuery) async throws -> [StoredAuditRow] {
+        try await importAuditJournal()
+        return try withReader { try $0.searchAudit(query) }
+    }
+    public func auditChain(_ chain: String) async throws -> [StoredAuditRow] {
+        try await importAuditJournal()
+        return try withReader { try $0.auditChain(chain) }
+    }
+    public func auditChains() async throws -> [String] {
+        try await importAuditJournal()
+        return try withReader { try $0.auditChains() }
+    }
 
     public func write<T: Sendable>(_ body: @escaping @Sendable (any StoreTransaction) async throws -> T) async throws -> T {
         try await writer.submit(body)
     }
 
     public func close() async {
+        let timer = importTimer.withLock { t -> Task<Void, Never>? in
+            defer { t = nil }
+            return t
+        }
+        timer?.cancel()
+        await timer?.value
+        if timer != nil { try? await importAuditJournal() }
+        auditJournal?.release()
         checkpointer.stop()
         readers.withLock { $0.removeAll() }
     }

@@ -1,0 +1,334 @@
+import Crypto
+import Foundation
+import Synchronization
+
+/// The durable append path for the audit records of reads (R-SEC-2: a read is recorded durably before
+/// its answer is sent), beside the SQLite database: append-only segment files in `<database>-audit/`.
+///
+/// Appends from concurrent readers are written together and made durable with one `fdatasync` (group
+/// commit) on a thread of their own, so a read waits for a disk flush, never for the database writer
+/// and the creates queued there. `SQLiteAuditImport` then moves the records into `audit_event` in large
+/// transactions, where the sealer chains them like every other record; a crash between the two loses
+/// nothing, since the import starts again from the position it committed.
+///
+/// A segment is a sequence of frames: payload length (4 bytes), the first 4 bytes of the payload's
+/// SHA-256, the payload (`AuditRowCodec`). The first frame that is short or does not match its checksum
+/// ends the segment: only a torn append, never acknowledged, can leave one.
+///
+/// One process owns the journal (an exclusive `flock` on its directory's lock file, released by the
+/// kernel if the process dies); another one on the same database (a `kangqiao` command beside the
+/// server) gets no journal and appends through its write transactions instead.
+final class SQLiteAuditJournal: Sendable {
+    /// Where the current segment ends on disk; guarded by `state`.
+    private struct State {
+        var buffer: [UInt8] = []
+        var waiters: [CheckedContinuation<Void, Error>] = []
+        var syncing = false
+        var current: UInt64
+        var durableEnd: Int64
+        /// Set after a failed write or sync: the segment's tail is uncertain, so nothing more is appended.
+        var failure: String?
+    }
+
+    struct Position: Equatable, Comparable, Sendable {
+        var segment: UInt64
+        var offset: Int64
+        static func < (a: Position, b: Position) -> Bool { (a.segment, a.offset) < (b.segment, b.offset) }
+    }
+
+    let directory: String
+    /// A segment is closed once it holds this many bytes.
+    let segmentLimit: Int64
+    private let state: Mutex<State>
+    /// The open segment's descriptor; used only on `queue` (and in init/deinit).
+    private let descriptor: Mutex<Int32>
+    private let queue = DispatchQueue(label: "kangqiao.sqlite.auditjournal")
+
+    /// The lock file's descriptor, held open (and locked) for the journal's life.
+    private let lock: Int32
+
+    /// The journal of the database at `databasePath`; nil when another process owns it.
+    init?(databasePath: String, segmentLimit: Int64 = 64 << 20) throws {
+        directory = databasePath + "-audit"
+        self.segmentLimit = segmentLimit
+        try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
+        let lockPath = directory + "/lock"
+        lock = open(lockPath, O_RDWR | O_CREAT | O_CLOEXEC, 0o600)
+        guard lock >= 0 else { throw StoreError.database("cannot open \(lockPath): \(String(cString: strerror(errno)))") }
+        guard flock(lock, LOCK_EX | LOCK_NB) == 0 else {
+            close(lock)
+            return nil
+        }
+        let segments = try Self.segments(in: directory)
+        let current = segments.last ?? 1
+        let path = Self.path(directory, current)
+        let fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0o600)
+        guard fd >= 0 else {
+            close(lock)
+            throw StoreError.database("cannot open the audit journal \(path): \(String(cString: strerror(errno)))")
+        }
+        // A torn last append (never acknowledged) is cut off, so new frames follow valid ones.
+        let end = try Self.validEnd(path: path)
+        guard ftruncate(fd, off_t(end)) == 0, fsync(fd) == 0 else {
+            close(fd)
+            close(lock)
+            throw StoreError.database("cannot prepare the audit journal \(path): \(String(cString: strerror(errno)))")
+        }
+        if segments.isEmpty { Self.syncDirectory(directory) }
+        descriptor = Mutex(fd)
+        state = Mutex(State(current: current, durableEnd: end))
+    }
+
+    // Nothing runs on `queue` any more: its blocks hold the journal.
+    deinit { closeFiles() }
+
+    /// Closes the segment and gives the lock up (at the backend's close; appends fail from then on).
+    func release() {
+        state.withLock { $0.failure = "closed" }
+        queue.sync { closeFiles() }
+    }
+
+    private func closeFiles() {
+        let fd = descriptor.withLock { d -> Int32 in
+            defer { d = -1 }
+            return d
+        }
+        guard fd >= 0 else { return }
+        close(fd)
+        close(lock)
+    }
+
+    /// Answers once `rows` are on disk (or with the error that kept them off it).
+    func append(_ rows: [AuditRow]) async throws {
+        var frames: [UInt8] = []
+        for row in rows { Self.appendFrame(AuditRowCodec.encode(row), to: &frames) }
+        try await withCheckedThrowingContinuation { (waiter: CheckedContinuation<Void, Error>) in
+            let outcome = state.withLock { s -> (start: Bool, failure: String?) in
+                if let failure = s.failure { return (false, failure) }
+                s.buffer += frames
+                s.waiters.append(waiter)
+                if s.syncing { return (false, nil) }
+                s.syncing = true
+                return (true, nil)
+            }
+            if let failure = outcome.failure {
+                waiter.resume(throwing: StoreError.database("the audit journal is unusable: \(failure)"))
+            } else if outcome.start {
+                queue.async { self.writeLoop() }
+            }
+        }
+    }
+
+    /// The end of what is durable: everything before it may be imported.
+    var durableEnd: Position { state.withLock { Position(segment: $0.current, offset: $0.durableEnd) } }
+
+    /// Runs on `queue` while appends wait: writes all of them, syncs once, answers, repeats.
+    private func writeLoop() {
+        while true {
+            let (bytes, waiters, segment, end) = state.withLock { s in
+                let taken = (s.buffer, s.waiters, s.current, s.durableEnd)
+                s.buffer = []
+                s.waiters = []
+                if taken.1.isEmpty { s.syncing = false }
+                return taken
+            }
+            if waiters.isEmpty { return }
+            let failure = write(bytes, at: end)
+            state.withLock { s in
+                if let failure { s.failure = failure } else { s.durableEnd = end + Int64(bytes.count) }
+            }
+            for waiter in waiters {
+                if let failure {
+                    waiter.resume(throwing: StoreError.database("writing the audit journal failed: \(failure)"))
+                } else {
+                    waiter.resume()
+                }
+            }
+            if failure == nil, end + Int64(bytes.count) >= segmentLimit { startSegment(after: segment) }
+        }
+    }
+
+    private func write(_ bytes: [UInt8], at offset: Int64) -> String? {
+        let fd = descriptor.withLock { $0 }
+        var written = 0
+        let failed = bytes.withUnsafeBytes { raw -> Bool in
+            while written < raw.count {
+                let n = pwrite(fd, raw.baseAddress! + written, raw.count - written, off_t(offset) + off_t(written))
+                if n < 0 {
+                    if errno == EINTR { continue }
+                    return true
+                }
+                written += n
+            }
+            return false
+        }
+        if failed || fdatasync(fd) != 0 { return String(cString: strerror(errno)) }
+        return nil
+    }
+
+    /// Closes the current segment and starts the next (on `queue`, after the current one is synced).
+    private func startSegment(after segment: UInt64) {
+        let next = segment + 1
+        let path = Self.path(directory, next)
+        let fd = open(path, O_RDWR | O_CREAT | O_TRUNC | O_CLOEXEC, 0o600)
+        guard fd >= 0 else { return }  // stays on the current segment; tried again after the next sync
+        Self.syncDirectory(directory)
+        let old = descriptor.withLock { d -> Int32 in
+            let old = d
+            d = fd
+            return old
+        }
+        close(old)
+        state.withLock { s in
+            s.current = next
+            s.durableEnd = 0
+        }
+    }
+
+    // MARK: Segments on disk
+
+    static func path(_ directory: String, _ segment: UInt64) -> String {
+        let digits = String(segment, radix: 10)
+        return directory + "/" + String(repeating: "0", count: max(0, 16 - digits.count)) + digits + ".journal"
+    }
+
+    /// The segment numbers present, in order.
+    static func segments(in directory: String) throws -> [UInt64] {
+        try FileManager.default.contentsOfDirectory(atPath: directory).compactMap { name -> UInt64? in
+            guard name.hasSuffix(".journal") else { return nil }
+            return UInt64(name.dropLast(".journal".count))
+        }.sorted()
+    }
+
+    /// Removes the segments before `segment` (all imported).
+    func removeSegments(before segment: UInt64) {
+        guard let all = try? Self.segments(in: directory) else { return }
+        for s in all where s < segment { unlink(Self.path(directory, s)) }
+    }
+
+    /// The frames of a segment from `offset` up to `end` (or its valid end), with where each ends.
+    static func frames(path: String, from offset: Int64, upTo end: Int64? = nil) throws -> [(row: AuditRow, end: Int64)] {
+        guard let handle = FileHandle(forReadingAtPath: path) else { return [] }
+        defer { try? handle.close() }
+        try handle.seek(toOffset: UInt64(offset))
+        let limit = end.map { Int($0 - offset) }
+        let data = limit.map { (try? handle.read(upToCount: $0)) ?? nil } ?? (try? handle.readToEnd())
+        let bytes = [UInt8](data ?? Data())
+        var found: [(row: AuditRow, end: Int64)] = []
+        var at = 0
+        while let (payload, next) = frame(in: bytes, at: at) {
+            guard let row = AuditRowCodec.decode(payload) else { break }
+            found.append((row, offset + Int64(next)))
+            at = next
+        }
+        return found
+    }
+
+    /// Where the valid frames of a segment end.
+    static func validEnd(path: String) throws -> Int64 {
+        guard let handle = FileHandle(forReadingAtPath: path) else { return 0 }
+        defer { try? handle.close() }
+        let bytes = [UInt8]((try? handle.readToEnd()) ?? Data())
+        var at = 0
+        while let (payload, next) = frame(in: bytes, at: at), AuditRowCodec.decode(payload) != nil { at = next }
+        return Int64(at)
+    }
+
+    static let frameHeader = 8
+
+    static func appendFrame(_ payload: [UInt8], to out: inout [UInt8]) {
+        let length = UInt32(payload.count)
+        for shift in stride(from: 24, through: 0, by: -8) { out.append(UInt8(truncatingIfNeeded: length >> UInt32(shift))) }
+        out += SHA256.hash(data: payload).prefix(4)
+        out += payload
+    }
+
+    /// The payload of the frame at `at` and where the next begins; nil at the end or at a bad frame.
+    static func frame(in bytes: [UInt8], at: Int) -> ([UInt8], Int)? {
+        guard bytes.count - at >= frameHeader else { return nil }
+        let length = bytes[at..<at + 4].reduce(0) { $0 << 8 | Int($1) }
+        guard length > 0, bytes.count - at - frameHeader >= length else { return nil }
+        let payload = Array(bytes[at + frameHeader..<at + frameHeader + length])
+        guard Array(SHA256.hash(data: payload).prefix(4)) == Array(bytes[at + 4..<at + 8]) else { return nil }
+        return (payload, at + frameHeader + length)
+    }
+
+    static func syncDirectory(_ directory: String) {
+        let fd = open(directory, O_RDONLY | O_DIRECTORY | O_CLOEXEC)
+        if fd >= 0 {
+            _ = fsync(fd)
+            close(fd)
+        }
+    }
+}
+
+/// The bytes of an audit row in the journal: a version byte, then its fields in order (integers as
+/// 8 bytes big-endian, strings and bytes with a 4-byte length, optional strings behind a presence byte).
+enum AuditRowCodec {
+    static let version: UInt8 = 1
+
+    static func encode(_ row: AuditRow) -> [UInt8] {
+        var out: [UInt8] = [version]
+        out.reserveCapacity(64 + row.record.count)
+        func int(_ v: Int64) { for shift in stride(from: 56, through: 0, by: -8) { out.append(UInt8(truncatingIfNeeded: v >> Int64(shift))) } }
+        func bytes<C: Collection>(_ b: C) where C.Element == UInt8 {
+            let n = UInt32(b.count)
+            for shift in stride(from: 24, through: 0, by: -8) { out.append(UInt8(truncatingIfNeeded: n >> UInt32(shift))) }
+            out += b
+        }
+        func optional(_ s: String?) {
+            if let s { out.append(1); bytes(s.utf8) } else { out.append(0) }
+        }
+        int(row.recorded)
+        bytes(row.action.utf8)
+        int(Int64(row.outcome))
+        optional(row.actor)
+        optional(row.organization)
+        optional(row.source)
+        int(Int64(row.patients.count))
+        for p in row.patients { bytes(p.utf8) }
+        bytes(row.record)
+        return out
+    }
+
+    static func decode(_ payload: [UInt8]) -> AuditRow? {
+        var at = 0
+        func int() -> Int64? {
+            guard payload.count - at >= 8 else { return nil }
+            defer { at += 8 }
+            return payload[at..<at + 8].reduce(0) { $0 << 8 | Int64($1) }
+        }
+        func bytes() -> ArraySlice<UInt8>? {
+            guard payload.count - at >= 4 else { return nil }
+            let n = payload[at..<at + 4].reduce(0) { $0 << 8 | Int($1) }
+            at += 4
+            guard payload.count - at >= n else { return nil }
+            defer { at += n }
+            return payload[at..<at + n]
+        }
+        func string() -> String? { bytes().map { String(decoding: $0, as: UTF8.self) } }
+        func optional() -> String?? {
+            guard at < payload.count else { return nil }
+            let present = payload[at]
+            at += 1
+            switch present {
+            case 0: return .some(nil)
+            case 1: return string().map { .some($0) }
+            default: return nil
+            }
+        }
+        guard payload.first == version else { return nil }
+        at = 1
+        guard let recorded = int(), let action = string(), let outcome = int(), let actor = optional(), let organization = optional(),
+            let source = optional(), let count = int(), count >= 0, count <= Int64(payload.count)
+        else { return nil }
+        var patients: [String] = []
+        for _ in 0..<count {
+            guard let p = string() else { return nil }
+            patients.append(p)
+        }
+        guard let record = bytes(), at == payload.count else { return nil }
+        return AuditRow(recorded: recorded, action: action, outcome: Int(outcome), actor: actor, organization: organization, source: source,
+                        patients: patients, record: Array(record))
+    }
+}
