@@ -61,11 +61,13 @@ public struct AuditTrail: InteractionHook {
         return found
     }
 
+    /// The interactions recorded as RESTful events (`audit-event-type#rest`); others get a code of ours.
+    static let restful: Set<String> = ["read", "vread", "search", "create", "update", "delete", "history", "transaction", "batch", "operation"]
+
     static func row(action: String, outcome: Int, records: [ResourceRecord], context: RequestContext, detail: String? = nil) -> AuditRow {
         let now = Int64((Date().timeIntervalSince1970 * 1000).rounded(.down))
         let patients = patients(of: records)
         let principal = context.principal
-        let restful: Set<String> = ["read", "vread", "search", "create", "update", "delete", "history", "transaction", "batch", "operation"]
         let code: String = switch action {
         case "create": "C"
         case "update": "U"
@@ -73,75 +75,197 @@ public struct AuditTrail: InteractionHook {
         case "read", "vread", "search", "history": "R"
         default: "E"
         }
-        var agent = JSONObject([
-            ("type", .object(JSONObject([("text", .string(principal == nil ? "in-process" : (principal?.roles.joined(separator: " ") ?? "")))]))),
-            ("who", .object(JSONObject([
-                ("identifier", .object(JSONObject([("system", "urn:kangqiao:account"), ("value", .string(principal?.subject ?? "kangqiao"))]))),
-            ]))),
-            ("requestor", .bool(true)),
-        ])
-        if let user = principal?.fhirUser {
-            agent.set("who", .object(JSONObject([
-                ("reference", .string(user)),
-                ("identifier", .object(JSONObject([("system", "urn:kangqiao:account"), ("value", .string(principal?.subject ?? ""))]))),
-            ])), insertingAt: 1)
+        // Written straight to bytes (a record per read: building a JSON tree first was a tenth of a
+        // search's CPU); the field order is the AuditEvent's.
+        var w = AuditJSON()
+        w.open()
+        w.field("resourceType", "AuditEvent")
+        if !context.requestId.isEmpty { w.field("id", context.requestId) }
+        w.key("type")
+        if restful.contains(action) {
+            w.coding(system: "http://terminology.hl7.org/CodeSystem/audit-event-type", code: "rest")
+        } else {
+            w.coding(system: "urn:kangqiao:audit-event", code: action)
         }
+        w.key("subtype")
+        w.raw("[")
+        w.coding(system: "http://hl7.org/fhir/restful-interaction", code: action)
+        w.raw("]")
+        w.field("action", code)
+        w.field("recorded", InstantFormat.string(millis: now))
+        w.field("outcome", String(outcome))
+        if let detail { w.field("outcomeDesc", detail) }
+        if let reason = context.changeReason {
+            w.key("purposeOfEvent")
+            w.raw("[")
+            w.open()
+            w.field("text", "change of a signed record: " + reason)
+            w.close()
+            w.raw("]")
+        }
+        w.key("agent")
+        w.raw("[")
+        w.open()
+        w.key("type")
+        w.open()
+        w.field("text", principal == nil ? "in-process" : (principal?.roles.joined(separator: " ") ?? ""))
+        w.close()
+        w.key("who")
+        w.open()
+        if let user = principal?.fhirUser {
+            w.field("reference", user)
+            w.key("identifier")
+            w.identifier(system: "urn:kangqiao:account", value: principal?.subject ?? "")
+        } else {
+            w.key("identifier")
+            w.identifier(system: "urn:kangqiao:account", value: principal?.subject ?? "kangqiao")
+        }
+        w.close()
+        w.key("requestor")
+        w.raw("true")
         if let address = context.sourceAddress {
-            agent.set("network", .object(JSONObject([("address", .string(address)), ("type", "2")])), insertingAt: agent.count)
+            w.key("network")
+            w.open()
+            w.field("address", address)
+            w.field("type", "2")
+            w.close()
         }
         if let purpose = context.purpose {
-            var use = JSONObject([("text", .string(purpose))])
+            w.key("purposeOfUse")
+            w.raw("[")
+            w.open()
             if CareRelationshipRule.isBreakGlass(context) {
                 // Flagged for the regulator and the patient: emergency access without a relationship.
-                use.set("coding", .array([.object(JSONObject([
-                    ("system", "http://terminology.hl7.org/CodeSystem/v3-ActReason"), ("code", "BTG"), ("display", "break the glass"),
-                ]))]), insertingAt: 0)
+                w.key("coding")
+                w.raw("[")
+                w.open()
+                w.field("system", "http://terminology.hl7.org/CodeSystem/v3-ActReason")
+                w.field("code", "BTG")
+                w.field("display", "break the glass")
+                w.close()
+                w.raw("]")
             }
-            agent.set("purposeOfUse", .array([.object(use)]), insertingAt: agent.count)
+            w.field("text", purpose)
+            w.close()
+            w.raw("]")
         }
-        var entities: [JSON] = patients.map { p in
-            .object(JSONObject([
-                ("what", .object(JSONObject([("reference", .string(p))]))),
-                ("role", .object(JSONObject([("system", "http://terminology.hl7.org/CodeSystem/object-role"), ("code", "1"), ("display", "Patient")]))),
-            ]))
+        w.close()
+        w.raw("]")
+        w.key("source")
+        w.raw(#"{"observer":{"display":"kangqiao"}}"#)
+        let line = context.requestLine
+        if !patients.isEmpty || !records.isEmpty || line != nil {
+            w.key("entity")
+            w.raw("[")
+            for p in patients {
+                w.open()
+                w.key("what")
+                w.reference(p)
+                w.key("role")
+                w.raw(#"{"system":"http://terminology.hl7.org/CodeSystem/object-role","code":"1","display":"Patient"}"#)
+                w.close()
+            }
+            for r in records.prefix(maxEntities) {
+                w.open()
+                w.key("what")
+                w.reference("\(r.type)/\(r.id)/_history/\(r.versionId)")
+                w.close()
+            }
+            if records.count > maxEntities {
+                w.open()
+                w.field("description", "and \(records.count - maxEntities) more resources")
+                w.close()
+            }
+            if let line {
+                w.open()
+                w.key("type")
+                w.raw(#"{"system":"http://terminology.hl7.org/CodeSystem/audit-entity-type","code":"2"}"#)
+                w.field("query", Data(line.utf8).base64EncodedString())
+                w.field("description", line)
+                w.close()
+            }
+            w.raw("]")
         }
-        for r in records.prefix(maxEntities) {
-            entities.append(.object(JSONObject([("what", .object(JSONObject([("reference", .string("\(r.type)/\(r.id)/_history/\(r.versionId)"))])))])))
-        }
-        if records.count > maxEntities {
-            entities.append(.object(JSONObject([("description", .string("and \(records.count - maxEntities) more resources"))])))
-        }
-        if let line = context.requestLine {
-            entities.append(.object(JSONObject([
-                ("type", .object(JSONObject([("system", "http://terminology.hl7.org/CodeSystem/audit-entity-type"), ("code", "2")]))),
-                ("query", .string(Data(line.utf8).base64EncodedString())),
-                ("description", .string(line)),
-            ])))
-        }
-        var event = JSONObject([
-            ("resourceType", "AuditEvent"),
-            ("type", .object(JSONObject(restful.contains(action)
-                ? [("system", "http://terminology.hl7.org/CodeSystem/audit-event-type"), ("code", "rest")]
-                : [("system", "urn:kangqiao:audit-event"), ("code", .string(action))]))),
-            ("subtype", .array([.object(JSONObject([("system", "http://hl7.org/fhir/restful-interaction"), ("code", .string(action))]))])),
-            ("action", .string(code)),
-            ("recorded", .string(InstantFormat.string(millis: now))),
-            ("outcome", .string(String(outcome))),
-        ])
-        if let detail { event.set("outcomeDesc", .string(detail), insertingAt: event.count) }
-        if let reason = context.changeReason {
-            event.set("purposeOfEvent", .array([.object(JSONObject([("text", .string("change of a signed record: " + reason))]))]),
-                      insertingAt: event.count)
-        }
-        event.set("agent", .array([.object(agent)]), insertingAt: event.count)
-        event.set("source", .object(JSONObject([("observer", .object(JSONObject([("display", "kangqiao")])))])), insertingAt: event.count)
-        if !context.requestId.isEmpty {
-            event.set("id", .string(context.requestId), insertingAt: 1)
-        }
-        if !entities.isEmpty { event.set("entity", .array(entities), insertingAt: event.count) }
+        w.close()
         return AuditRow(
             recorded: now, action: action, outcome: outcome, actor: principal?.subject, organization: principal?.organization,
-            source: context.sourceAddress, patients: patients, record: JSONWriter.bytes(.object(event)))
+            source: context.sourceAddress, patients: patients, record: w.bytes)
+    }
+}
+
+/// A compact JSON writer for audit records: objects, keys and escaped strings appended in order,
+/// commas placed by the writer.
+struct AuditJSON {
+    private(set) var bytes: [UInt8] = []
+    /// Whether the innermost open object or array already has a member (the next needs a comma).
+    private var hasMember: [Bool] = []
+
+    init() { bytes.reserveCapacity(1_024) }
+
+    mutating func raw(_ text: StaticString) {
+        if text.utf8Start.pointee == UInt8(ascii: "[") || text.utf8Start.pointee == UInt8(ascii: "{") { separate() }
+        text.withUTF8Buffer { bytes += $0 }
+        trackBrackets(text)
+    }
+
+    private mutating func trackBrackets(_ text: StaticString) {
+        // Only the one-character tokens open or close a level; whole literals are balanced.
+        if text.utf8CodeUnitCount == 1 {
+            switch text.utf8Start.pointee {
+            case UInt8(ascii: "["): hasMember.append(false)
+            case UInt8(ascii: "]"): hasMember.removeLast()
+            default: break
+            }
+        }
+    }
+
+    private mutating func separate() {
+        guard let last = hasMember.last else { return }
+        if last && bytes.last != UInt8(ascii: ":") { bytes.append(UInt8(ascii: ",")) }
+        hasMember[hasMember.count - 1] = true
+    }
+
+    mutating func open() {
+        separate()
+        bytes.append(UInt8(ascii: "{"))
+        hasMember.append(false)
+    }
+
+    mutating func close() {
+        bytes.append(UInt8(ascii: "}"))
+        hasMember.removeLast()
+    }
+
+    mutating func key(_ name: StaticString) {
+        separate()
+        bytes.append(UInt8(ascii: "\""))
+        name.withUTF8Buffer { bytes += $0 }
+        bytes += [UInt8(ascii: "\""), UInt8(ascii: ":")]
+    }
+
+    mutating func field(_ name: StaticString, _ value: String) {
+        key(name)
+        JSONWriter.writeString(value, into: &bytes)
+    }
+
+    mutating func coding(system: String, code: String) {
+        open()
+        field("system", system)
+        field("code", code)
+        close()
+    }
+
+    mutating func identifier(system: String, value: String) {
+        open()
+        field("system", system)
+        field("value", value)
+        close()
+    }
+
+    mutating func reference(_ reference: String) {
+        open()
+        field("reference", reference)
+        close()
     }
 }
 

@@ -1,3 +1,5 @@
+import Synchronization
+
 /// One SMART on FHIR clinical scope (SMART App Launch 2.0, "Scopes for requesting clinical data"):
 /// `context/Type.permissions[?query]`, e.g. `patient/Observation.rs`, `user/*.cruds`,
 /// `system/Observation.c`, `patient/Observation.rs?category=laboratory`. The v1 forms `.read`,
@@ -107,6 +109,20 @@ public struct ScopeSet: Sendable, Hashable, CustomStringConvertible {
         self.clinical = clinical
         self.other = other
     }
+
+    /// The scopes of a granted token's scope string (valid when it was granted), parsed once per distinct
+    /// string: every request checks them twice, and a client's string is the same on every request.
+    public static func granted(_ text: String) -> ScopeSet {
+        if let known = grantedCache.withLock({ $0[text] }) { return known }
+        let parsed = (try? ScopeSet(parsing: text)) ?? ScopeSet(clinical: [])
+        grantedCache.withLock { cache in
+            if cache.count >= 1_024 { cache.removeAll() }
+            cache[text] = parsed
+        }
+        return parsed
+    }
+
+    private static let grantedCache = Mutex<[String: ScopeSet]>([:])
 
     /// Parses a space-separated scope string. A word that looks like a clinical scope
     /// (`patient/`, `user/`, `system/`) but is not a valid one is an error, never silently dropped.

@@ -37,7 +37,7 @@ public struct ScopeEnforcement: InteractionHook {
         // request to a protected route has one (KangqiaoApplication refuses it otherwise).
         guard let principal = context.principal else { return }
         guard let needed = Self.permission(for: interaction, target: target) else { return }
-        let scopes = (try? ScopeSet(parsing: principal.scope)) ?? ScopeSet(clinical: [])
+        let scopes = ScopeSet.granted(principal.scope)
         let type = target?.type
         let granted = scopes.clinical.filter { scope in
             guard scope.permissions.contains(needed) else { return false }
@@ -63,7 +63,7 @@ public struct ScopeEnforcement: InteractionHook {
     public func restriction(for type: String, interaction: FHIRInteraction, context: RequestContext) async throws -> [IndexPredicate]? {
         guard let principal = context.principal, type != "AuditEvent" else { return nil }
         let needed: SMARTScope.Permission = interaction == .search ? .search : .read
-        let scopes = (try? ScopeSet(parsing: principal.scope)) ?? ScopeSet(clinical: [])
+        let scopes = ScopeSet.granted(principal.scope)
         let granting = scopes.granting(needed, on: type)
         guard !granting.isEmpty else { return nil }
         // A user/ scope: what the caller's role and relationships reach.

@@ -11,8 +11,11 @@ extension SQLiteConnection {
         return StoredAuditRow(aid: r.int(0), row: row, chain: chain, sequence: chain == nil ? nil : r.int(10), link: chain == nil ? nil : r.bytes(11))
     }
 
+    static let linksPerStatement = 100
+
     func appendAudit(_ rows: [AuditRow]) throws -> [Int64] {
         var aids: [Int64] = []
+        var links: [SQLValue] = []
         for row in rows {
             try run(
                 "INSERT INTO audit_event (recorded, action, outcome, actor, organization, source, patients, record) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
@@ -21,9 +24,15 @@ extension SQLiteConnection {
                  .text(row.patients.joined(separator: " ")), .blob(row.record)])
             let aid = lastInsertRowID
             aids.append(aid)
-            for patient in Set(row.patients) {
-                try run("INSERT OR IGNORE INTO audit_patient (patient, aid) VALUES (?1, ?2)", [.text(patient), .int(aid)])
-            }
+            for patient in Set(row.patients) { links.append(.text(patient)); links.append(.int(aid)) }
+        }
+        // The patient links of all rows, many per statement (a search's record names up to a page of patients).
+        var start = 0
+        while start < links.count {
+            let chunk = links[start..<min(start + 2 * Self.linksPerStatement, links.count)]
+            let tuples = (0..<chunk.count / 2).map { "(?\(2 * $0 + 1), ?\(2 * $0 + 2))" }.joined(separator: ", ")
+            try run("INSERT OR IGNORE INTO audit_patient (patient, aid) VALUES " + tuples, Array(chunk))
+            start += chunk.count
         }
         return aids
     }
