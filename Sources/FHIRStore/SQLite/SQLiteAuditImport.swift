@@ -59,12 +59,14 @@ actor SQLiteAuditImport {
                 let value = Self.encode(next)
                 let sealer = self.sealer
                 _ = try await backend.write { tx in
-                    if !rows.isEmpty {
-                        let aids = try await tx.appendAudit(rows)
-                        if let sealer {
-                            let stored = zip(aids, rows).map { StoredAuditRow(aid: $0, row: $1, chain: nil, sequence: nil, link: nil) }
-                            try await tx.sealAudit(try await sealer.seals(for: stored, in: tx))
-                        }
+                    if let sealer, !rows.isEmpty, let sqlite = tx as? SQLiteTransaction {
+                        // Chained before they are written: each row is inserted once, complete.
+                        let unnumbered = rows.map { StoredAuditRow(aid: 0, row: $0, chain: nil, sequence: nil, link: nil) }
+                        let seals = try await sealer.seals(for: unnumbered, in: tx)
+                        guard seals.count == rows.count else { throw StoreError.database("the sealer chained \(seals.count) of \(rows.count) records") }
+                        _ = try sqlite.conn.appendAudit(rows, seals: seals)
+                    } else if !rows.isEmpty {
+                        _ = try await tx.appendAudit(rows)
                     }
                     try await tx.putPrivateRecord(kind: Self.positionKind, key: Self.positionKey, value: value)
                 }

@@ -13,15 +13,19 @@ extension SQLiteConnection {
 
     static let linksPerStatement = 100
 
-    func appendAudit(_ rows: [AuditRow]) throws -> [Int64] {
+    /// Appends `rows`, chained already when `seals` (one per row, in order) are given.
+    func appendAudit(_ rows: [AuditRow], seals: [AuditSeal]? = nil) throws -> [Int64] {
         var aids: [Int64] = []
         var links: [SQLValue] = []
-        for row in rows {
+        for (i, row) in rows.enumerated() {
+            let seal = seals?[i]
             try run(
-                "INSERT INTO audit_event (recorded, action, outcome, actor, organization, source, patients, record) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
+                "INSERT INTO audit_event (recorded, action, outcome, actor, organization, source, patients, record, chain, seq, link) "
+                    + "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)",
                 [.int(row.recorded), .text(row.action), .int(Int64(row.outcome)), row.actor.map { .text($0) } ?? .null,
                  row.organization.map { .text($0) } ?? .null, row.source.map { .text($0) } ?? .null,
-                 .text(row.patients.joined(separator: " ")), .blob(row.record)])
+                 .text(row.patients.joined(separator: " ")), .blob(row.record),
+                 seal.map { .text($0.chain) } ?? .null, seal.map { .int($0.sequence) } ?? .null, seal.map { .blob($0.link) } ?? .null])
             let aid = lastInsertRowID
             aids.append(aid)
             for patient in Set(row.patients) { links.append(.text(patient)); links.append(.int(aid)) }
