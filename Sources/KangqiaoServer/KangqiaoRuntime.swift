@@ -28,8 +28,8 @@ public struct KangqiaoRuntime: Sendable {
             backend: backend, checker: definitions.checker, indexer: definitions.indexer, parameters: definitions.parameters,
             hooks: accessControl
                 ? [ScopeEnforcement(backend: backend, policy: policy), ConsentGuardianRule(backend: backend, policy: policy),
-                   ConsentEnforcement(backend: backend), masterIndex, SignedRecordLock(backend: backend), RegistryChecks(), audit]
-                : [masterIndex, RegistryChecks()])
+                   ConsentEnforcement(backend: backend), masterIndex, SignedRecordLock(backend: backend), audit]
+                : [masterIndex])
         repository.linkedPatients = MasterIndexLinks(store: plain)
         self.repository = repository
         var dispatcher = FHIRDispatcher(repository: repository, capabilities: definitions.capabilities, validator: definitions.checker)

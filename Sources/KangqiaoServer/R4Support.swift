@@ -27,10 +27,26 @@ public struct R4Support: Sendable {
     }
 }
 
-/// The structural validator and the FHIRPath invariants, run on every write.
+/// The structural validator, the FHIRPath invariants and the registries' coded facts, run on every
+/// write before its transaction.
 struct R4ResourceCheck: ResourceChecking {
     let validator: ResourceValidator
-    func check(_ resource: JSON) -> [OutcomeIssue] { validator.validate(resource).issues }
+    let registry = RegistryChecks()
+    func check(_ resource: JSON) -> [OutcomeIssue] {
+        var issues = validator.validate(resource).issues + registry.issues(in: resource)
+        // A bundle's entries are checked here, with the bundle, and not again one by one.
+        if resource["resourceType"]?.stringValue == "Bundle" {
+            for (i, entry) in (resource["entry"]?.arrayValue ?? []).enumerated() {
+                guard let inner = entry["resource"] else { continue }
+                issues += registry.issues(in: inner).map { issue in
+                    var located = issue
+                    located.expression = ["Bundle.entry[\(i)].resource"]
+                    return located
+                }
+            }
+        }
+        return issues
+    }
 }
 
 /// The search parameters the capability statement may claim: only the types the engine answers.

@@ -5,22 +5,19 @@ import FHIRStore
 /// Keeps the registries' coded facts true on every write: a division code on an address must be a
 /// GB/T 2260 code that was issued, a hospital level one of the national levels, a practice category
 /// one of ours, and years of practice plausible. A failing record is refused with 422 and nothing
-/// is written (the check runs inside the write's transaction).
-public struct RegistryChecks: InteractionHook {
+/// is written: the server runs `issues(in:)` with the structural validation, before any transaction
+/// (the facts are the resource's own, so the store need not be asked and the writer not held).
+public struct RegistryChecks: Sendable {
     static let checkedTypes: Set<String> = ["Organization", "Location", "Patient", "Practitioner", "RelatedPerson"]
     /// Longer than any working life; a larger figure is a typing error.
     public var maximumYearsOfPractice = 70
 
     public init() {}
 
-    public func willCommit(_ interaction: FHIRInteraction, records: [ResourceRecord], context: RequestContext, in tx: any StoreTransaction) async throws {
-        for record in records where !record.isDeleted && Self.checkedTypes.contains(record.type) {
-            guard let resource = try? JSONParser.parse(record.json) else { continue }
-            let problems = self.problems(in: resource, type: record.type)
-            if !problems.isEmpty {
-                throw FHIRError(status: 422, code: .codeInvalid, "\(record.type)/\(record.id): " + problems.joined(separator: "; "))
-            }
-        }
+    /// The problems of `resource` as validation issues (422), none for a type without registry facts.
+    public func issues(in resource: JSON) -> [OutcomeIssue] {
+        guard let type = resource["resourceType"]?.stringValue, Self.checkedTypes.contains(type) else { return [] }
+        return problems(in: resource, type: type).map { OutcomeIssue(code: .codeInvalid, diagnostics: "\(type): " + $0) }
     }
 
     /// What is wrong with the registry facts of `resource`; empty when nothing is.

@@ -148,6 +148,16 @@ struct RegistrySearchTests {
                 #expect(r.outcomeCode == "code-invalid")
                 #expect(try await fhir.get("/fhir/" + path).status == 404)
             }
+            // In a transaction the entry is found where it is, and nothing of the bundle is written.
+            let bundle = """
+                {"resourceType":"Bundle","type":"transaction","entry":[
+                {"resource":\(JSONWriter.string(Self.doctor.json)),"request":{"method":"PUT","url":"Practitioner/\(Self.doctor.id)"}},
+                {"resource":\(JSONWriter.string(wrongDivision.json)),"request":{"method":"PUT","url":"Organization/bad-division"}}]}
+                """
+            let r = try await fhir.post("/fhir", bundle)
+            #expect(r.status == 422 && r.outcomeCode == "code-invalid", "\(r.status) \(r.text)")
+            #expect(r.json["issue"]?.arrayValue?.first?["expression"]?.arrayValue?.first?.stringValue == "Bundle.entry[1].resource")
+            #expect(try await fhir.get("/fhir/Organization/bad-division").status == 404)
         }
     }
 }
