@@ -146,8 +146,9 @@ public struct FHIRRepository: Sendable {
         try await runHooks(.create, ResourceKey(type: type, id: ""), context)
         let prepared = try prepare(resource, type: type)
         let condition = try ifNoneExist.map { try searchQuery(type: type, queryString: $0) }
+        let stamped = prepared.stamped(id: Self.newId(), versionId: 1)
         let result = try await backend.write { [self] tx in
-            let r = try await Self.create(prepared, condition: condition, in: tx)
+            let r = try await Self.create(stamped, condition: condition, in: tx)
             if r.changed { try await commitHooks(.create, [r.record], context, tx) }
             return r
         }
@@ -156,6 +157,10 @@ public struct FHIRRepository: Sendable {
     }
 
     static func create(_ prepared: PreparedResource, id: String? = nil, condition: StoreQuery?, in tx: any StoreTransaction) async throws -> WriteResult {
+        try await create(prepared.stamped(id: id ?? newId(), versionId: 1), condition: condition, in: tx)
+    }
+
+    static func create(_ stamped: StampedResource, condition: StoreQuery?, in tx: any StoreTransaction) async throws -> WriteResult {
         if let condition {
             let matches = try await tx.matchingKeys(condition, limit: 2)
             if matches.count > 1 { throw FHIRError.preconditionFailed("If-None-Exist matched \(matches.count) or more resources") }
@@ -163,7 +168,7 @@ public struct FHIRRepository: Sendable {
                 return WriteResult(record: existing, created: false, changed: false)
             }
         }
-        let w = prepared.write(id: id ?? newId(), versionId: 1, lastUpdated: now())
+        let w = stamped.write(lastUpdated: now())
         try await tx.put(w)
         return WriteResult(record: w.record, created: true, changed: true)
     }

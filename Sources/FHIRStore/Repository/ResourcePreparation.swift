@@ -12,17 +12,68 @@ struct PreparedResource: Sendable {
 
     /// Stamps `id`, `meta.versionId` and `meta.lastUpdated` and returns the write.
     func write(id: String, versionId: Int, lastUpdated: Int64) -> ResourceWrite {
+        stamped(id: id, versionId: versionId).write(lastUpdated: lastUpdated)
+    }
+
+    /// The resource with its `id` and `meta.versionId`, serialized; `meta.lastUpdated` is filled in by
+    /// `StampedResource.write(lastUpdated:)`. A create stamps outside its write transaction and only
+    /// sets the time inside (the time follows commit order), so the single writer does not serialize.
+    func stamped(id: String, versionId: Int) -> StampedResource {
         var o = body
         o.set("id", .string(id), insertingAt: 1)
         var meta = o["meta"]?.objectValue ?? JSONObject()
         meta.set("versionId", .string(String(versionId)), insertingAt: 0)
-        meta.set("lastUpdated", .string(InstantFormat.string(millis: lastUpdated)), insertingAt: 1)
+        meta.set("lastUpdated", .string(StampedResource.placeholder), insertingAt: 1)
         o.set("meta", .object(meta), insertingAt: 2)
-        let record = ResourceRecord(
-            type: type, id: id, versionId: versionId, lastUpdated: lastUpdated, isDeleted: false,
-            json: JSONWriter.bytes(.object(o)))
+        return StampedResource(prepared: self, id: id, versionId: versionId, json: JSONWriter.bytes(.object(o)))
+    }
+}
+
+/// A prepared resource serialized with its id and version, waiting for its time.
+struct StampedResource: Sendable {
+    let prepared: PreparedResource
+    let id: String
+    let versionId: Int
+    let json: [UInt8]
+    /// Where the placeholder time's 24 characters are.
+    let timeOffset: Int?
+
+    /// A time-wide placeholder no client can know (random per process), so finding it cannot hit a
+    /// `lastUpdated` of theirs (in a contained resource, say).
+    static let placeholder: String = {
+        let letters = Array("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789")
+        return "~" + String((0..<23).map { _ in letters.randomElement()! })
+    }()
+    private static let pattern = Array((#""lastUpdated":""# + placeholder + "\"").utf8)
+
+    init(prepared: PreparedResource, id: String, versionId: Int, json: [UInt8]) {
+        self.prepared = prepared
+        self.id = id
+        self.versionId = versionId
+        self.json = json
+        timeOffset = json.firstRange(of: Self.pattern).map { $0.lowerBound + #""lastUpdated":""#.utf8.count }
+    }
+
+    func write(lastUpdated: Int64) -> ResourceWrite {
+        let time = Array(InstantFormat.string(millis: lastUpdated).utf8)
+        var bytes = json
+        if let at = timeOffset, time.count == Self.placeholder.utf8.count, at + time.count <= bytes.count {
+            bytes.replaceSubrange(at..<at + time.count, with: time)
+        } else {
+            // A year outside 1000…9999 has another width: serialize again (never in practice).
+            var o = prepared.body
+            o.set("id", .string(id), insertingAt: 1)
+            var meta = o["meta"]?.objectValue ?? JSONObject()
+            meta.set("versionId", .string(String(versionId)), insertingAt: 0)
+            meta.set("lastUpdated", .string(InstantFormat.string(millis: lastUpdated)), insertingAt: 1)
+            o.set("meta", .object(meta), insertingAt: 2)
+            bytes = JSONWriter.bytes(.object(o))
+        }
+        let record = ResourceRecord(type: prepared.type, id: id, versionId: versionId, lastUpdated: lastUpdated, isDeleted: false, json: bytes)
         // A Patient is its own compartment, also when the server chose its id just now.
-        return ResourceWrite(record: record, contentHash: contentHash, compartment: type == "Patient" ? id : compartment, index: index)
+        return ResourceWrite(
+            record: record, contentHash: prepared.contentHash, compartment: prepared.type == "Patient" ? id : prepared.compartment,
+            index: prepared.index)
     }
 }
 
