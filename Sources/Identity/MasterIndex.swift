@@ -29,6 +29,12 @@ public struct MasterIndex: Sendable {
     /// Matches a written Patient against the index and links or queues; answers what it wrote.
     public func index(_ patient: ResourceRecord, in tx: any StoreTransaction) async throws -> [ResourceRecord] {
         guard patient.type == "Patient", !patient.isDeleted, let json = try? JSONParser.parse(patient.json) else { return [] }
+        return try await index(patient, json: json, in: tx)
+    }
+
+    /// `index(_:in:)` with the record's JSON already parsed.
+    public func index(_ patient: ResourceRecord, json: JSON, in tx: any StoreTransaction) async throws -> [ResourceRecord] {
+        guard patient.type == "Patient", !patient.isDeleted else { return [] }
         let features = PatientFeatures(patient: json)
         guard !features.isMergedAway, !(features.names.isEmpty && features.residentID == nil && features.documents.isEmpty) else { return [] }
         var written: [ResourceRecord] = []
@@ -136,13 +142,15 @@ public struct MasterIndexHook: InteractionHook {
         let people = records.filter { !$0.isDeleted && PersonIdentifierRules.personTypes.contains($0.type) }
         guard !people.isEmpty else { return }
         let today = PersonIdentifierRules.today()
+        var patients: [(ResourceRecord, JSON)] = []
         for r in people {
             guard let json = try? JSONParser.parse(r.json) else { continue }
             let issues = PersonIdentifierRules.check(json, today: today)
             if !issues.isEmpty { throw FHIRError(rejecting: issues) }
+            if r.type == "Patient" { patients.append((r, json)) }
         }
         var derived: [ResourceRecord] = []
-        for r in people where r.type == "Patient" { derived += try await index.index(r, in: tx) }
+        for (r, json) in patients { derived += try await index.index(r, json: json, in: tx) }
         guard !derived.isEmpty else { return }
         for hook in auditHooks {
             for r in derived { try await hook.willCommit(r.versionId == 1 ? .create : .update, records: [r], context: context, in: tx) }

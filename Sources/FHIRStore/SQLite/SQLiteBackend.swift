@@ -223,10 +223,13 @@ actor SQLiteWriter {
 
     deinit { thread.stop() }
 
+    // The group's statements (BEGIN, SAVEPOINT, RELEASE, COMMIT) run as cached prepared statements:
+    // through sqlite3_exec each was parsed again, several times per write.
+
     /// COMMIT, or ROLLBACK after a failed commit; the error if it failed.
     private func commit() -> Error? {
         do {
-            try conn.execute("COMMIT")
+            try conn.run("COMMIT")
             return nil
         } catch {
             try? conn.execute("ROLLBACK")
@@ -279,14 +282,14 @@ actor SQLiteWriter {
             let tx = SQLiteTransaction(conn: conn)
             var answers: [@Sendable (Error?) -> Void] = []
             do {
-                try conn.execute("BEGIN IMMEDIATE")
+                try conn.run("BEGIN IMMEDIATE")
             } catch {
                 for job in group { job.fail(error) }
                 continue
             }
             for job in group {
                 do {
-                    try conn.execute("SAVEPOINT job")
+                    try conn.run("SAVEPOINT job")
                 } catch {
                     job.fail(error)
                     continue
@@ -294,11 +297,11 @@ actor SQLiteWriter {
                 switch await job.run(tx) {
                 case .failed(let error, let answer):
                     // Only this body's statements are undone; the rest of the group commits.
-                    try? conn.execute("ROLLBACK TO job")
-                    try? conn.execute("RELEASE job")
+                    _ = try? conn.run("ROLLBACK TO job")
+                    _ = try? conn.run("RELEASE job")
                     answer(error)
                 case .succeeded(let answer):
-                    try? conn.execute("RELEASE job")
+                    _ = try? conn.run("RELEASE job")
                     answers.append(answer)
                 }
             }
