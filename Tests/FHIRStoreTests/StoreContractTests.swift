@@ -76,6 +76,24 @@ struct StoreContractTests {
         }
     }
 
+    @Test("a write alone in its transaction that fails after writing leaves nothing, and the next write goes in", arguments: BackendKind.allCases)
+    func loneFailingWrite(kind: BackendKind) async throws {
+        struct Boom: Error {}
+        try await withBackend(kind) { (db: any StoreBackend) async throws in
+            await #expect(throws: Boom.self) {
+                try await db.write { tx in
+                    try await tx.put(write(record("Observation", "lone-1")))
+                    try await tx.put(write(record("Observation", "lone-2")))
+                    throw Boom()
+                }
+            }
+            #expect(try await db.read(type: "Observation", id: "lone-1") == nil)
+            #expect(try await db.count(StoreQuery(type: "Observation")) == 0)
+            try await db.write { tx in try await tx.put(write(record("Observation", "after"))) }
+            #expect(try await db.count(StoreQuery(type: "Observation")) == 1)
+        }
+    }
+
     @Test("history is newest first, pages by cursor, and honours since", arguments: BackendKind.allCases)
     func historyPaging(kind: BackendKind) async throws {
         try await withBackend(kind) { (db: any StoreBackend) async throws in

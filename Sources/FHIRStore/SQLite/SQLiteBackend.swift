@@ -287,7 +287,20 @@ actor SQLiteWriter {
                 for job in group { job.fail(error) }
                 continue
             }
-            for job in group {
+            if group.count == 1, let job = group.first {
+                // Alone in its transaction, a body needs no savepoint: a failure rolls the whole back.
+                // (A savepoint's undo log holds every page the body first touches: for a large import,
+                // most of the database pages it writes.)
+                switch await job.run(tx) {
+                case .failed(let error, let answer):
+                    _ = try? conn.run("ROLLBACK")
+                    answer(error)
+                    continue
+                case .succeeded(let answer):
+                    answers.append(answer)
+                }
+            }
+            for job in group where group.count > 1 {
                 do {
                     try conn.run("SAVEPOINT job")
                 } catch {
