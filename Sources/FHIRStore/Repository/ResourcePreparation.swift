@@ -19,13 +19,19 @@ struct PreparedResource: Sendable {
     /// `StampedResource.write(lastUpdated:)`. A create stamps outside its write transaction and only
     /// sets the time inside (the time follows commit order), so the single writer does not serialize.
     func stamped(id: String, versionId: Int) -> StampedResource {
+        StampedResource(prepared: self, id: id, versionId: versionId,
+                        json: serialized(id: id, versionId: versionId, lastUpdated: StampedResource.placeholder))
+    }
+
+    /// The body with `id` and `meta` (versionId, lastUpdated first in it), serialized.
+    func serialized(id: String, versionId: Int, lastUpdated: String) -> [UInt8] {
         var o = body
         o.set("id", .string(id), insertingAt: 1)
         var meta = o["meta"]?.objectValue ?? JSONObject()
         meta.set("versionId", .string(String(versionId)), insertingAt: 0)
-        meta.set("lastUpdated", .string(StampedResource.placeholder), insertingAt: 1)
+        meta.set("lastUpdated", .string(lastUpdated), insertingAt: 1)
         o.set("meta", .object(meta), insertingAt: 2)
-        return StampedResource(prepared: self, id: id, versionId: versionId, json: JSONWriter.bytes(.object(o)))
+        return JSONWriter.bytes(.object(o))
     }
 }
 
@@ -61,13 +67,7 @@ struct StampedResource: Sendable {
             bytes.replaceSubrange(at..<at + time.count, with: time)
         } else {
             // A year outside 1000…9999 has another width: serialize again (never in practice).
-            var o = prepared.body
-            o.set("id", .string(id), insertingAt: 1)
-            var meta = o["meta"]?.objectValue ?? JSONObject()
-            meta.set("versionId", .string(String(versionId)), insertingAt: 0)
-            meta.set("lastUpdated", .string(InstantFormat.string(millis: lastUpdated)), insertingAt: 1)
-            o.set("meta", .object(meta), insertingAt: 2)
-            bytes = JSONWriter.bytes(.object(o))
+            bytes = prepared.serialized(id: id, versionId: versionId, lastUpdated: InstantFormat.string(millis: lastUpdated))
         }
         let record = ResourceRecord(type: prepared.type, id: id, versionId: versionId, lastUpdated: lastUpdated, isDeleted: false, json: bytes)
         // A Patient is its own compartment, also when the server chose its id just now.
