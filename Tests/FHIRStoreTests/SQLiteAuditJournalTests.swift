@@ -104,6 +104,31 @@ struct SQLiteAuditJournalTests {
         await db.close()
     }
 
+    @Test("concurrent appends while imports run: every record lands exactly once")
+    func concurrentAppendsAndImports() async throws {
+        let db = try SQLiteBackend(path: databasePath())
+        try await db.migrate()
+        try await withThrowingTaskGroup(of: Void.self) { group in
+            for task in 0..<8 {
+                group.addTask {
+                    for n in 0..<150 { try await db.appendAuditDurably([row(task * 1_000 + n)]) }
+                }
+            }
+            // Searches import as they go, beside the background import.
+            group.addTask {
+                for _ in 0..<20 {
+                    _ = try await db.searchAudit(AuditQuery(limit: 1))
+                    try await Task.sleep(for: .milliseconds(5))
+                }
+            }
+            try await group.waitForAll()
+        }
+        let all = try await db.searchAudit(AuditQuery(limit: 10_000))
+        #expect(all.count == 1_200)
+        #expect(Set(all.map(\.row.recorded)).count == 1_200, "no record twice")
+        await db.close()
+    }
+
     @Test("a second process on the same database gets no journal and appends through its transactions")
     func secondOwner() async throws {
         let path = databasePath()
