@@ -88,23 +88,23 @@ public struct AuditTrail: InteractionHook {
             w.coding(system: "urn:kangqiao:audit-event", code: action)
         }
         w.key("subtype")
-        w.raw("[")
+        w.openArray()
         w.coding(system: "http://hl7.org/fhir/restful-interaction", code: action)
-        w.raw("]")
+        w.closeArray()
         w.field("action", code)
         w.field("recorded", InstantFormat.string(millis: now))
         w.field("outcome", String(outcome))
         if let detail { w.field("outcomeDesc", detail) }
         if let reason = context.changeReason {
             w.key("purposeOfEvent")
-            w.raw("[")
+            w.openArray()
             w.open()
             w.field("text", "change of a signed record: " + reason)
             w.close()
-            w.raw("]")
+            w.closeArray()
         }
         w.key("agent")
-        w.raw("[")
+        w.openArray()
         w.open()
         w.key("type")
         w.open()
@@ -112,14 +112,9 @@ public struct AuditTrail: InteractionHook {
         w.close()
         w.key("who")
         w.open()
-        if let user = principal?.fhirUser {
-            w.field("reference", user)
-            w.key("identifier")
-            w.identifier(system: "urn:kangqiao:account", value: principal?.subject ?? "")
-        } else {
-            w.key("identifier")
-            w.identifier(system: "urn:kangqiao:account", value: principal?.subject ?? "kangqiao")
-        }
+        if let user = principal?.fhirUser { w.field("reference", user) }
+        w.key("identifier")
+        w.identifier(system: "urn:kangqiao:account", value: principal?.subject ?? "kangqiao")
         w.close()
         w.key("requestor")
         w.raw("true")
@@ -132,31 +127,31 @@ public struct AuditTrail: InteractionHook {
         }
         if let purpose = context.purpose {
             w.key("purposeOfUse")
-            w.raw("[")
+            w.openArray()
             w.open()
             if CareRelationshipRule.isBreakGlass(context) {
                 // Flagged for the regulator and the patient: emergency access without a relationship.
                 w.key("coding")
-                w.raw("[")
+                w.openArray()
                 w.open()
                 w.field("system", "http://terminology.hl7.org/CodeSystem/v3-ActReason")
                 w.field("code", "BTG")
                 w.field("display", "break the glass")
                 w.close()
-                w.raw("]")
+                w.closeArray()
             }
             w.field("text", purpose)
             w.close()
-            w.raw("]")
+            w.closeArray()
         }
         w.close()
-        w.raw("]")
+        w.closeArray()
         w.key("source")
         w.raw(#"{"observer":{"display":"kangqiao"}}"#)
         let line = context.requestLine
         if !patients.isEmpty || !records.isEmpty || line != nil {
             w.key("entity")
-            w.raw("[")
+            w.openArray()
             for p in patients {
                 w.open()
                 w.key("what")
@@ -184,7 +179,7 @@ public struct AuditTrail: InteractionHook {
                 w.field("description", line)
                 w.close()
             }
-            w.raw("]")
+            w.closeArray()
         }
         w.close()
         return AuditRow(
@@ -202,38 +197,32 @@ struct AuditJSON {
 
     init() { bytes.reserveCapacity(1_024) }
 
+    /// A balanced literal value (after `key`, or as an array member).
     mutating func raw(_ text: StaticString) {
-        if text.utf8Start.pointee == UInt8(ascii: "[") || text.utf8Start.pointee == UInt8(ascii: "{") { separate() }
+        separate()
         text.withUTF8Buffer { bytes += $0 }
-        trackBrackets(text)
     }
 
-    private mutating func trackBrackets(_ text: StaticString) {
-        // Only the one-character tokens open or close a level; whole literals are balanced.
-        if text.utf8CodeUnitCount == 1 {
-            switch text.utf8Start.pointee {
-            case UInt8(ascii: "["): hasMember.append(false)
-            case UInt8(ascii: "]"): hasMember.removeLast()
-            default: break
-            }
-        }
+    mutating func open() { begin(UInt8(ascii: "{")) }
+    mutating func close() { end(UInt8(ascii: "}")) }
+    mutating func openArray() { begin(UInt8(ascii: "[")) }
+    mutating func closeArray() { end(UInt8(ascii: "]")) }
+
+    private mutating func begin(_ bracket: UInt8) {
+        separate()
+        bytes.append(bracket)
+        hasMember.append(false)
+    }
+
+    private mutating func end(_ bracket: UInt8) {
+        bytes.append(bracket)
+        hasMember.removeLast()
     }
 
     private mutating func separate() {
         guard let last = hasMember.last else { return }
         if last && bytes.last != UInt8(ascii: ":") { bytes.append(UInt8(ascii: ",")) }
         hasMember[hasMember.count - 1] = true
-    }
-
-    mutating func open() {
-        separate()
-        bytes.append(UInt8(ascii: "{"))
-        hasMember.append(false)
-    }
-
-    mutating func close() {
-        bytes.append(UInt8(ascii: "}"))
-        hasMember.removeLast()
     }
 
     mutating func key(_ name: StaticString) {

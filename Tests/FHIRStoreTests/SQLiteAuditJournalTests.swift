@@ -11,6 +11,13 @@ struct SQLiteAuditJournalTests {
         FileManager.default.temporaryDirectory.appendingPathComponent("kq-journal-\(UUID().uuidString)/db.sqlite").path
     }
 
+    /// A migrated backend on `path` (migrating imports what its journal holds).
+    private func opened(_ path: String) async throws -> SQLiteBackend {
+        let db = try SQLiteBackend(path: path)
+        try await db.migrate()
+        return db
+    }
+
     private func row(_ n: Int, patients: [String]? = nil, actor: String? = "client-a") -> AuditRow {
         AuditRow(
             recorded: 1_700_000_000_000 + Int64(n), action: n % 2 == 0 ? "read" : "search", outcome: n % 3 == 0 ? 4 : 0, actor: actor,
@@ -35,8 +42,7 @@ struct SQLiteAuditJournalTests {
 
     @Test("appended records are in the trail's searches as soon as the append returns")
     func appendThenSearch() async throws {
-        let db = try SQLiteBackend(path: databasePath())
-        try await db.migrate()
+        let db = try await opened(databasePath())
         try await db.appendAuditDurably([row(1), row(2)])
         try await db.appendAuditDurably([row(3)])
         let found = try await db.searchAudit(AuditQuery(limit: 10))
@@ -49,8 +55,7 @@ struct SQLiteAuditJournalTests {
     func recovery() async throws {
         let path = databasePath()
         do {
-            let db = try SQLiteBackend(path: path)
-            try await db.migrate()
+            let db = try await opened(path)
             try await db.appendAuditDurably([row(1)])
             _ = try await db.searchAudit(AuditQuery(limit: 1))  // imported: its position is committed
             await db.close()
@@ -67,14 +72,12 @@ struct SQLiteAuditJournalTests {
         try file.write(contentsOf: Data(frames + torn.prefix(torn.count / 2)))
         try file.close()
 
-        let db = try SQLiteBackend(path: path)
-        try await db.migrate()
+        let db = try await opened(path)
         #expect(try await db.searchAudit(AuditQuery(limit: 10)).map(\.row.recorded).sorted() == [row(1), row(2), row(3)].map(\.recorded))
         // New appends follow the valid frames, and reopening imports nothing twice.
         try await db.appendAuditDurably([row(5)])
         await db.close()
-        let again = try SQLiteBackend(path: path)
-        try await again.migrate()
+        let again = try await opened(path)
         #expect(try await again.searchAudit(AuditQuery(limit: 10)).map(\.row.recorded).sorted() == [1, 2, 3, 5].map { row($0).recorded })
         await again.close()
     }
@@ -82,8 +85,7 @@ struct SQLiteAuditJournalTests {
     @Test("segments roll over at their limit, are imported in order and deleted once imported")
     func segments() async throws {
         let path = databasePath()
-        let db = try SQLiteBackend(path: path)
-        try await db.migrate()
+        let db = try await opened(path)
         // A journal of small segments on the same directory would conflict with the backend's own: test
         // the rollover on a journal of another database, then import through the backend's code.
         let other = databasePath()
@@ -106,8 +108,7 @@ struct SQLiteAuditJournalTests {
 
     @Test("concurrent appends while imports run: every record lands exactly once")
     func concurrentAppendsAndImports() async throws {
-        let db = try SQLiteBackend(path: databasePath())
-        try await db.migrate()
+        let db = try await opened(databasePath())
         try await withThrowingTaskGroup(of: Void.self) { group in
             for task in 0..<8 {
                 group.addTask {
@@ -132,10 +133,8 @@ struct SQLiteAuditJournalTests {
     @Test("a second process on the same database gets no journal and appends through its transactions")
     func secondOwner() async throws {
         let path = databasePath()
-        let first = try SQLiteBackend(path: path)
-        try await first.migrate()
-        let second = try SQLiteBackend(path: path)
-        try await second.migrate()
+        let first = try await opened(path)
+        let second = try await opened(path)
         #expect(try SQLiteAuditJournal(databasePath: path) == nil, "the journal is locked by its owner")
         try await second.appendAuditDurably([row(7)])
         try await first.appendAuditDurably([row(8)])
@@ -149,8 +148,7 @@ struct SQLiteAuditJournalTests {
 
     @Test("an append after close fails rather than being lost")
     func appendAfterClose() async throws {
-        let db = try SQLiteBackend(path: databasePath())
-        try await db.migrate()
+        let db = try await opened(databasePath())
         await db.close()
         await #expect(throws: StoreError.self) { try await db.appendAuditDurably([row(1)]) }
     }

@@ -83,15 +83,13 @@ actor SQLiteAuditImport {
         guard let bytes = try await backend.privateRecord(kind: positionKind, key: positionKey), bytes.count == 16 else {
             return .init(segment: 0, offset: 0)
         }
-        let segment = bytes[0..<8].reduce(UInt64(0)) { $0 << 8 | UInt64($1) }
-        let offset = bytes[8..<16].reduce(Int64(0)) { $0 << 8 | Int64($1) }
-        return .init(segment: segment, offset: offset)
+        return .init(segment: UInt64(bigEndian: bytes[0..<8]), offset: Int64(bigEndian: bytes[8..<16]))
     }
 
     static func encode(_ p: SQLiteAuditJournal.Position) -> [UInt8] {
         var out: [UInt8] = []
-        for shift in stride(from: 56, through: 0, by: -8) { out.append(UInt8(truncatingIfNeeded: p.segment >> UInt64(shift))) }
-        for shift in stride(from: 56, through: 0, by: -8) { out.append(UInt8(truncatingIfNeeded: p.offset >> Int64(shift))) }
+        out.appendBigEndian(p.segment)
+        out.appendBigEndian(p.offset)
         return out
     }
 }

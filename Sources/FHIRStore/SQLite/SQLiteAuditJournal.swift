@@ -30,10 +30,9 @@ final class SQLiteAuditJournal: Sendable {
         var failure: String?
     }
 
-    struct Position: Equatable, Comparable, Sendable {
+    struct Position: Equatable, Sendable {
         var segment: UInt64
         var offset: Int64
-        static func < (a: Position, b: Position) -> Bool { (a.segment, a.offset) < (b.segment, b.offset) }
     }
 
     let directory: String
@@ -220,8 +219,7 @@ final class SQLiteAuditJournal: Sendable {
         guard let handle = FileHandle(forReadingAtPath: path) else { return [] }
         defer { try? handle.close() }
         try handle.seek(toOffset: UInt64(offset))
-        let limit = end.map { Int($0 - offset) }
-        let data = limit.map { (try? handle.read(upToCount: $0)) ?? nil } ?? (try? handle.readToEnd())
+        let data = try end.map { try handle.read(upToCount: Int($0 - offset)) } ?? handle.readToEnd()
         let bytes = [UInt8](data ?? Data())
         var found: [(row: AuditRow, end: Int64)] = []
         var at = 0
@@ -235,19 +233,13 @@ final class SQLiteAuditJournal: Sendable {
 
     /// Where the valid frames of a segment end.
     static func validEnd(path: String) throws -> Int64 {
-        guard let handle = FileHandle(forReadingAtPath: path) else { return 0 }
-        defer { try? handle.close() }
-        let bytes = [UInt8]((try? handle.readToEnd()) ?? Data())
-        var at = 0
-        while let (payload, next) = frame(in: bytes, at: at), AuditRowCodec.decode(payload) != nil { at = next }
-        return Int64(at)
+        try frames(path: path, from: 0).last?.end ?? 0
     }
 
     static let frameHeader = 8
 
     static func appendFrame(_ payload: [UInt8], to out: inout [UInt8]) {
-        let length = UInt32(payload.count)
-        for shift in stride(from: 24, through: 0, by: -8) { out.append(UInt8(truncatingIfNeeded: length >> UInt32(shift))) }
+        out.appendBigEndian(UInt32(payload.count))
         out += SHA256.hash(data: payload).prefix(4)
         out += payload
     }
@@ -255,7 +247,7 @@ final class SQLiteAuditJournal: Sendable {
     /// The payload of the frame at `at` and where the next begins; nil at the end or at a bad frame.
     static func frame(in bytes: [UInt8], at: Int) -> ([UInt8], Int)? {
         guard bytes.count - at >= frameHeader else { return nil }
-        let length = bytes[at..<at + 4].reduce(0) { $0 << 8 | Int($1) }
+        let length = Int(UInt32(bigEndian: bytes[at..<at + 4]))
         guard length > 0, bytes.count - at - frameHeader >= length else { return nil }
         let payload = Array(bytes[at + frameHeader..<at + frameHeader + length])
         guard Array(SHA256.hash(data: payload).prefix(4)) == Array(bytes[at + 4..<at + 8]) else { return nil }
@@ -279,10 +271,9 @@ enum AuditRowCodec {
     static func encode(_ row: AuditRow) -> [UInt8] {
         var out: [UInt8] = [version]
         out.reserveCapacity(64 + row.record.count)
-        func int(_ v: Int64) { for shift in stride(from: 56, through: 0, by: -8) { out.append(UInt8(truncatingIfNeeded: v >> Int64(shift))) } }
+        func int(_ v: Int64) { out.appendBigEndian(v) }
         func bytes<C: Collection>(_ b: C) where C.Element == UInt8 {
-            let n = UInt32(b.count)
-            for shift in stride(from: 24, through: 0, by: -8) { out.append(UInt8(truncatingIfNeeded: n >> UInt32(shift))) }
+            out.appendBigEndian(UInt32(b.count))
             out += b
         }
         func optional(_ s: String?) {
@@ -305,11 +296,11 @@ enum AuditRowCodec {
         func int() -> Int64? {
             guard payload.count - at >= 8 else { return nil }
             defer { at += 8 }
-            return payload[at..<at + 8].reduce(0) { $0 << 8 | Int64($1) }
+            return Int64(bigEndian: payload[at..<at + 8])
         }
         func bytes() -> ArraySlice<UInt8>? {
             guard payload.count - at >= 4 else { return nil }
-            let n = payload[at..<at + 4].reduce(0) { $0 << 8 | Int($1) }
+            let n = Int(UInt32(bigEndian: payload[at..<at + 4]))
             at += 4
             guard payload.count - at >= n else { return nil }
             defer { at += n }
@@ -339,5 +330,19 @@ enum AuditRowCodec {
         guard let record = bytes(), at == payload.count else { return nil }
         return AuditRow(recorded: recorded, action: action, outcome: Int(outcome), actor: actor, organization: organization, source: source,
                         patients: patients, record: Array(record))
+    }
+}
+
+// Integers as big-endian bytes, in the journal's frames and records and the import position.
+extension Array where Element == UInt8 {
+    mutating func appendBigEndian<T: FixedWidthInteger>(_ value: T) {
+        Swift.withUnsafeBytes(of: value.bigEndian) { self += $0 }
+    }
+}
+
+extension FixedWidthInteger {
+    /// The integer stored big-endian in `bytes` (exactly its width).
+    init(bigEndian bytes: ArraySlice<UInt8>) {
+        self = bytes.reduce(0) { $0 << 8 | Self($1) }
     }
 }

@@ -232,7 +232,7 @@ actor SQLiteWriter {
             try conn.run("COMMIT")
             return nil
         } catch {
-            try? conn.execute("ROLLBACK")
+            _ = try? conn.run("ROLLBACK")
             return error
         }
     }
@@ -287,11 +287,11 @@ actor SQLiteWriter {
                 for job in group { job.fail(error) }
                 continue
             }
-            if group.count == 1, let job = group.first {
+            if group.count == 1 {
                 // Alone in its transaction, a body needs no savepoint: a failure rolls the whole back.
                 // (A savepoint's undo log holds every page the body first touches: for a large import,
                 // most of the database pages it writes.)
-                switch await job.run(tx) {
+                switch await group[0].run(tx) {
                 case .failed(let error, let answer):
                     _ = try? conn.run("ROLLBACK")
                     answer(error)
@@ -299,23 +299,24 @@ actor SQLiteWriter {
                 case .succeeded(let answer):
                     answers.append(answer)
                 }
-            }
-            for job in group where group.count > 1 {
-                do {
-                    try conn.run("SAVEPOINT job")
-                } catch {
-                    job.fail(error)
-                    continue
-                }
-                switch await job.run(tx) {
-                case .failed(let error, let answer):
-                    // Only this body's statements are undone; the rest of the group commits.
-                    _ = try? conn.run("ROLLBACK TO job")
-                    _ = try? conn.run("RELEASE job")
-                    answer(error)
-                case .succeeded(let answer):
-                    _ = try? conn.run("RELEASE job")
-                    answers.append(answer)
+            } else {
+                for job in group {
+                    do {
+                        try conn.run("SAVEPOINT job")
+                    } catch {
+                        job.fail(error)
+                        continue
+                    }
+                    switch await job.run(tx) {
+                    case .failed(let error, let answer):
+                        // Only this body's statements are undone; the rest of the group commits.
+                        _ = try? conn.run("ROLLBACK TO job")
+                        _ = try? conn.run("RELEASE job")
+                        answer(error)
+                    case .succeeded(let answer):
+                        _ = try? conn.run("RELEASE job")
+                        answers.append(answer)
+                    }
                 }
             }
             if let commitError = commit() {
