@@ -57,10 +57,12 @@ let package = Package(
             pkgConfig: "sqlite3",
             providers: [.apt(["libsqlite3-dev"])]
         ),
+        // The SQLite writer's VFS: its write-ahead-log writes gathered into a few large write() calls per commit.
+        .target(name: "CSQLiteWALBuffer", dependencies: ["CSQLite"]),
         .target(
             name: "FHIRStore",
             dependencies: [
-                "FHIRCore", "CSQLite",
+                "FHIRCore", "CSQLite", "CSQLiteWALBuffer",
                 .product(name: "PostgresNIO", package: "postgres-nio"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "Crypto", package: "swift-crypto"),

@@ -14,7 +14,7 @@ enum AccessBenchmark {
     static let command = BenchCommand(
         name: "access",
         summary: "cost of authorization + audit on create, read and search (ratio of throughputs)",
-        usage: "[--connections N] [--duration S] [--warmup S] [--database sqlite|postgres|all] [--profile create|read|search]",
+        usage: "[--connections N] [--duration S] [--warmup S] [--database sqlite|postgres|all] [--profile create|read|search [--unsecured]]",
         run: { arguments in try await run(arguments) }
     )
 
@@ -28,7 +28,7 @@ enum AccessBenchmark {
     }
 
     static func run(_ arguments: [String]) async throws {
-        let options = try BenchOptions(arguments, valued: ["--connections", "--duration", "--warmup", "--database", "--profile"])
+        let options = try BenchOptions(arguments, valued: ["--connections", "--duration", "--warmup", "--database", "--profile"], flags: ["--unsecured"])
         let connections = try options.int("--connections", default: 32)
         let duration = Double(try options.int("--duration", default: 5))
         let warmup = Double(try options.int("--warmup", default: 1))
@@ -38,11 +38,11 @@ enum AccessBenchmark {
             print("WARNING: debug build; use -c release for real figures\n")
         #endif
         if let phase = options.string("--profile") {
-            // One phase, with access control, on SQLite only, no warm-up: for `perf record`.
+            // One phase, on SQLite only, no warm-up: for `perf record` (with access control unless --unsecured).
             guard let index = ["create", "read", "search"].firstIndex(of: phase) else {
                 throw BenchUsageError(message: "--profile takes create, read or search")
             }
-            _ = try await measure(.sqlite, secured: true, connections: connections, warmup: 0, duration: duration, logger: logger,
+            _ = try await measure(.sqlite, secured: !options.flag("--unsecured"), connections: connections, warmup: 0, duration: duration, logger: logger,
                                   only: index)
             return
         }
@@ -103,7 +103,7 @@ enum AccessBenchmark {
         let server = try await BenchServer.start(runtime: runtime, logger: logger, access: access)
         let host = "127.0.0.1:\(server.port)"
         do {
-            let creates = (1_000..<(1_000 + HTTPBenchmark.distinctPatients)).map {
+            let creates = (1_000..<(1_000 + HTTPBenchmark.distinctPatients(for: warmup + duration))).map {
                 LoadRequest(method: .POST, path: "/fhir/Patient", host: host, contentType: "application/fhir+json",
                             body: SyntheticPatient.json($0), authorization: authorization)
             }

@@ -25,7 +25,11 @@ enum SyntheticPatient {
         let female = n % 2 == 1
         // Birth dates spread over 70 years (a different day for each of 25,550 consecutive people), so
         // namesakes rarely share a birthday: the master index sees distinct residents, as in a real region.
-        let (y, m, d) = InstantFormat.civil(fromDays: InstantFormat.days(year: 1940, month: 1, day: 1) + Int64((n * 7_919) % 25_550))
+        // Past 25,550 people the days repeat, shifted by one per round: without the shift, person n and
+        // n + 25,550 shared birthday, surname and sex (every create past the 25,550th a near-duplicate the
+        // master index queued for review); with it, no two of the first 40,000 share all three.
+        let dayOffset = (n * 7_919 + n / 25_550) % 25_550
+        let (y, m, d) = InstantFormat.civil(fromDays: InstantFormat.days(year: 1940, month: 1, day: 1) + Int64(dayOffset))
         let (year, month, day) = (Int(y), Int(m), Int(d))
         let birth = "\(year)-\(two(month))-\(two(day))"
         let serial = 100 + n % 900

@@ -42,7 +42,7 @@ public struct FHIRRepository: Sendable {
     }
 
     static func now() -> Int64 { Int64((Date().timeIntervalSince1970 * 1000).rounded(.down)) }
-    static func newId() -> String { UUID().uuidString.lowercased() }
+    static func newId() -> String { TimeOrderedID.make() }
 
     /// Runs the `willPerform` hooks for an interaction served outside the repository (the audit
     /// trail's own search), so it is authorized like every other.

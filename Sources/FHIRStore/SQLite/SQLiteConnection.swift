@@ -1,4 +1,5 @@
 import CSQLite
+import CSQLiteWALBuffer
 
 /// A thin owner of one `sqlite3` handle with a prepared-statement cache. Not thread-safe: each
 /// connection is confined to one user at a time (the writer's drain loop or a borrowed reader); that
@@ -8,13 +9,14 @@ final class SQLiteConnection: @unchecked Sendable {
     private var statements: [String: OpaquePointer] = [:]
     let path: String
 
-    init(path: String, readOnly: Bool = false) throws {
+    /// `vfs`: a registered SQLite VFS by name (nil: the default one).
+    init(path: String, readOnly: Bool = false, vfs: String? = nil) throws {
         self.path = path
         let flags = readOnly
             ? SQLITE_OPEN_READONLY | SQLITE_OPEN_NOMUTEX
             : SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX
         var db: OpaquePointer?
-        let rc = sqlite3_open_v2(path, &db, flags, nil)
+        let rc = sqlite3_open_v2(path, &db, flags, vfs)
         guard rc == SQLITE_OK, let db else {
             let message = db.map { String(cString: sqlite3_errmsg($0)) } ?? "cannot open"
             sqlite3_close(db)
@@ -25,9 +27,22 @@ final class SQLiteConnection: @unchecked Sendable {
         sqlite3_extended_result_codes(db, 1)
     }
 
+    /// A larger small-allocation arena than SQLite's default (for the writer, whose B-tree inserts and
+    /// statement journals allocate most).
+    func enlargeLookaside() {
+        _ = kq_sqlite_lookaside(handle, 2048, 512)
+    }
+
     deinit {
         for (_, stmt) in statements { sqlite3_finalize(stmt) }
         sqlite3_close_v2(handle)
+    }
+
+    /// The name of the VFS the connection's database was opened with.
+    var vfsName: String? {
+        var vfs: UnsafeMutablePointer<sqlite3_vfs>?
+        guard sqlite3_file_control(handle, "main", SQLITE_FCNTL_VFS_POINTER, &vfs) == SQLITE_OK, let name = vfs?.pointee.zName else { return nil }
+        return String(cString: name)
     }
 
     private var errorMessage: String { handle.map { String(cString: sqlite3_errmsg($0)) } ?? "closed" }
@@ -58,6 +73,24 @@ final class SQLiteConnection: @unchecked Sendable {
         }
         statements[sql] = stmt
         return stmt
+    }
+
+    private struct InsertShape: Hashable {
+        var table: String
+        var rows: Int
+    }
+    private var insertTexts: [InsertShape: String] = [:]
+
+    /// The text of `INSERT INTO table (columns) VALUES (?1, ?2 …), …` for `rows` rows, built once per
+    /// shape (the writer inserts index rows in a few dozen shapes, thousands of times a second).
+    func multiRowInsert(_ table: String, _ columns: String, rows: Int) -> String {
+        let shape = InsertShape(table: table, rows: rows)
+        if let text = insertTexts[shape] { return text }
+        let width = columns.split(separator: ",").count
+        let tuples = (0..<rows).map { row in "(" + (1...width).map { "?\(row * width + $0)" }.joined(separator: ", ") + ")" }
+        let text = "INSERT INTO \(table) (\(columns)) VALUES " + tuples.joined(separator: ", ")
+        insertTexts[shape] = text
+        return text
     }
 
     private static let transient = unsafeBitCast(-1, to: sqlite3_destructor_type.self)

@@ -165,19 +165,12 @@ extension SQLiteConnection {
     /// Inserts rows with multi-row INSERT statements (up to 32 rows each): one step instead of one per row.
     private func insertRows<Row>(_ table: String, _ columns: String, _ rows: [Row], _ values: (Row) -> [SQLValue]) throws {
         guard !rows.isEmpty else { return }
-        let width = columns.split(separator: ",").count
         var start = 0
         while start < rows.count {
             let chunk = rows[start..<min(start + 32, rows.count)]
             var binds: [SQLValue] = []
-            binds.reserveCapacity(chunk.count * width)
-            var tuples: [String] = []
-            for row in chunk {
-                let first = binds.count
-                binds += values(row)
-                tuples.append("(" + (1...width).map { "?\(first + $0)" }.joined(separator: ", ") + ")")
-            }
-            try run("INSERT INTO \(table) (\(columns)) VALUES " + tuples.joined(separator: ", "), binds)
+            for row in chunk { binds += values(row) }
+            try run(multiRowInsert(table, columns, rows: chunk.count), binds)
             start += chunk.count
         }
     }
