@@ -404,12 +404,25 @@ public final class SQLiteCheckpointer: @unchecked Sendable {
     /// writer's own restart (above) failed that long, as readers kept needing old frames.
     static let maxWALBytes: Int64 = 1 << 30
 
+    /// One PASSIVE pass: the log's frames and how many of them are now in the database file.
+    private func passiveCheckpoint() -> (log: Int64, copied: Int64) {
+        var result: (Int64, Int64) = (0, 0)
+        try? conn.query("PRAGMA wal_checkpoint(PASSIVE)") { result = ($0.int(1), $0.int(2)) }
+        return result
+    }
+
     private func checkpoint() {
-        var frames: Int64 = 0
-        try? conn.query("PRAGMA wal_checkpoint(PASSIVE)") { frames = $0.int(1) }
-        if frames * pageSize > Self.maxWALBytes {
+        var pass = passiveCheckpoint()
+        if pass.log * pageSize > Self.maxWALBytes {
             try? conn.execute("PRAGMA wal_checkpoint(RESTART)")
-        } else if frames * pageSize > restartBytes {
+        } else if pass.log * pageSize > restartBytes {
+            // A few more passes, each copying what arrived during the last, so that the frames left
+            // for the writer to copy (while every write waits) are a few milliseconds' worth.
+            for _ in 0..<3 {
+                let behind = pass.log - pass.copied
+                pass = passiveCheckpoint()
+                if pass.log - pass.copied >= behind { break }
+            }
             logRestart.request()
         }
     }
