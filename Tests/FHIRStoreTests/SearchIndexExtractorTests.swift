@@ -67,6 +67,20 @@ struct SearchIndexExtractorTests {
         #expect(Self.extractor.compartment(for: patient, type: "Patient", rows: rows) == "p1")
     }
 
+    @Test("a string parameter with another's expression (phonetic = name) is indexed once and searched through the other")
+    func aliasedParameters() throws {
+        let patient = try JSONParser.parse(#"{"resourceType":"Patient","name":[{"family":"王","given":["伟"]}]}"#)
+        let rows = Self.extractor.indexRows(for: patient, type: "Patient")
+        #expect(rows.strings.contains { $0.param == "name" })
+        #expect(!rows.strings.contains { $0.param == "phonetic" })
+        for type in ["Patient", "Person", "Practitioner", "RelatedPerson"] {
+            #expect(Self.extractor.parameter(type: type, code: "phonetic")?.code == "name", "\(type)")
+            #expect(Self.extractor.parameter(type: type, code: "name")?.code == "name")
+        }
+        // Parameters of their own are untouched.
+        #expect(Self.extractor.parameter(type: "Patient", code: "family")?.code == "family")
+    }
+
     @Test("an Observation is placed in its subject's patient compartment")
     func observationCompartment() throws {
         let obs = try JSONParser.parse(#"{"resourceType":"Observation","status":"final","code":{"coding":[{"system":"http://loinc.org","code":"8480-6"}]},"subject":{"reference":"Patient/p9"},"valueQuantity":{"value":120,"system":"http://unitsofmeasure.org","code":"mm[Hg]"}}"#)

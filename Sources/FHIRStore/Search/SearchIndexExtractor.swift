@@ -20,6 +20,11 @@ public final class SearchIndexExtractor: ResourceIndexing, SearchParameterLookup
     private let byType: [String: [CompiledParameter]]
     private let composites: [String: [CompiledComposite]]
     private let compartmentParameters: [String: Set<String>]
+    /// String parameters that index exactly what another of the type indexes (R4's `phonetic` is
+    /// `name` again on Patient, Person, Practitioner and RelatedPerson, and we have no phonetic
+    /// algorithm of our own): by type, the alias's code → the code whose rows answer it. Their rows
+    /// were a seventh of a Patient's index rows, written for nothing.
+    private let aliases: [String: [String: String]]
     /// Parameters whose expression the evaluator could not compile (listed, not hidden).
     public let uncompiled: [(code: String, base: String, error: String)]
 
@@ -32,15 +37,25 @@ public final class SearchIndexExtractor: ResourceIndexing, SearchParameterLookup
         var failed: [(String, String, String)] = []
         var compartments: [String: Set<String>] = [:]
         var composites: [String: [CompiledComposite]] = [:]
+        var aliases: [String: [String: String]] = [:]
         for type in definitions.resourceTypeNames {
             composites[type] = CompiledComposite.compile(type: type, registry: registry, cache: &cache, failed: &failed)
             var list: [CompiledParameter] = []
-            for p in registry.parameters(for: type) {
+            var stringSources: [String: String] = [:]
+            // By code, so that the first of equal parameters (`name` before `phonetic`) keeps the rows.
+            for p in registry.parameters(for: type).sorted(by: { $0.code < $1.code }) {
                 guard p.type != .composite, p.type != .special || p.code == GeoDistance.parameter,
                     let source = p.expression(for: type)
                 else { continue }
                 // _id and _lastUpdated live on the resource row itself.
                 if p.code == "_id" || p.code == "_lastUpdated" { continue }
+                if p.type == .string {
+                    if let first = stringSources[source] {
+                        aliases[type, default: [:]][p.code] = first
+                        continue
+                    }
+                    stringSources[source] = p.code
+                }
                 if let e = cache[source] {
                     list.append(CompiledParameter(code: p.code, type: p.type, expression: e))
                     continue
@@ -57,6 +72,7 @@ public final class SearchIndexExtractor: ResourceIndexing, SearchParameterLookup
             if let params = definitions.patientCompartmentParameters(for: type) { compartments[type] = Set(params) }
         }
         self.byType = byType
+        self.aliases = aliases
         self.composites = composites
         self.compartmentParameters = compartments
         self.uncompiled = failed
@@ -67,7 +83,8 @@ public final class SearchIndexExtractor: ResourceIndexing, SearchParameterLookup
     public func parameter(type: String, code: String) -> SearchParameterInfo? {
         guard let p = searchParameters.parameter(code, for: type) else { return nil }
         let kind = SearchParameterInfo.Kind(rawValue: p.type.rawValue) ?? .special
-        var info = SearchParameterInfo(code: p.code, kind: kind, targets: p.targets)
+        // An alias is searched, sorted and tested for :missing through the rows of the one it repeats.
+        var info = SearchParameterInfo(code: aliases[type]?[p.code] ?? p.code, kind: kind, targets: p.targets)
         if p.type == .composite {
             // Answered only when indexed: every component is a parameter of the type.
             guard let composite = composites[type]?.first(where: { $0.code == p.code }) else { return nil }
