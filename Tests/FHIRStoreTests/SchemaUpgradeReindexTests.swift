@@ -69,6 +69,38 @@ struct SchemaUpgradeReindexTests {
         await backend.close()
     }
 
+    @Test("SQLite: schema 6 clusters audit_patient on its key and keeps every patient link")
+    func sqliteAuditPatientClustered() async throws {
+        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("kq-upgrade6-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
+        let path = dir.appendingPathComponent("v5.sqlite").path
+        do {
+            let conn = try SQLiteConnection(path: path)
+            try conn.execute("CREATE TABLE schema_version (version INTEGER NOT NULL)")
+            for m in Schema.migrations(.sqlite) where m.version <= 5 {
+                for statement in m.statements { try conn.execute(statement) }
+                try conn.execute("INSERT INTO schema_version (version) VALUES (\(m.version))")
+            }
+            for aid in 1...3 {
+                try conn.execute("INSERT INTO audit_event (aid, recorded, action, outcome, patients, record) VALUES (\(aid), 0, 'R', 0, 'p\(aid) q', x'7b7d')")
+                try conn.execute("INSERT INTO audit_patient (patient, aid) VALUES ('p\(aid)', \(aid)), ('q', \(aid))")
+            }
+        }
+        let backend = try SQLiteBackend(path: path)
+        try await backend.migrate()
+        await backend.close()
+        let conn = try SQLiteConnection(path: path)
+        var definition = ""
+        try conn.query("SELECT sql FROM sqlite_master WHERE name = 'audit_patient'") { definition = $0.text(0) ?? "" }
+        #expect(definition.contains("WITHOUT ROWID"))
+        var links: [String] = []
+        try conn.query("SELECT patient || '/' || aid FROM audit_patient ORDER BY patient, aid") { links.append($0.text(0) ?? "") }
+        #expect(links == ["p1/1", "p2/2", "p3/3", "q/1", "q/2", "q/3"])
+        var version: Int64 = 0
+        try conn.query("SELECT max(version) FROM schema_version") { version = $0.int(0) }
+        #expect(version == Int64(Schema.version))
+    }
+
     @Test("PostgreSQL: a schema-1 database migrates to schema 5 and reindexes", .enabled(if: PostgresTestDatabase.isEnabled))
     func postgres() async throws {
         let url = try #require(PostgresTestDatabase.url)

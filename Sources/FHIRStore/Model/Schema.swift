@@ -2,7 +2,7 @@
 /// dialects force it (BLOB/BYTEA, autoincrement); names and meaning are identical.
 enum Schema {
     /// The newest schema version this program knows.
-    static let version = 5
+    static let version = 6
 
     static func migrations(_ dialect: SQLDialect) -> [(version: Int, statements: [String])] {
         let pk: String
@@ -125,7 +125,22 @@ enum Schema {
             "CREATE TABLE idx_text (rid \(big) NOT NULL, narrative TEXT, content TEXT NOT NULL)",
             "CREATE INDEX idx_text_rid ON idx_text (rid)",
         ]
-        return [(1, v1), (2, v2), (3, v3), (4, v4), (5, v5)]
+        // v6 (SQLite): `audit_patient` clustered on its key (WITHOUT ROWID): a patient link is one B-tree
+        // insert instead of two (a rowid table and its primary-key index), and a search's record links a
+        // page of patients. PostgreSQL's table already is its heap plus that one index: nothing to do.
+        let v6: [String]
+        switch dialect {
+        case .sqlite:
+            v6 = [
+                "CREATE TABLE audit_patient_v6 (patient TEXT NOT NULL, aid \(big) NOT NULL, PRIMARY KEY (patient, aid)) WITHOUT ROWID",
+                "INSERT INTO audit_patient_v6 (patient, aid) SELECT patient, aid FROM audit_patient",
+                "DROP TABLE audit_patient",
+                "ALTER TABLE audit_patient_v6 RENAME TO audit_patient",
+            ]
+        case .postgres:
+            v6 = []
+        }
+        return [(1, v1), (2, v2), (3, v3), (4, v4), (5, v5), (6, v6)]
     }
 
     /// The table of `_text` and `_content` (not an `IndexTable`: no parameter sorts or includes by it).

@@ -13,30 +13,48 @@ extension SQLiteConnection {
 
     static let linksPerStatement = 100
 
+    /// Rows per multi-row INSERT into `audit_event` (11 values each).
+    static let auditRowsPerStatement = 32
+
     /// Appends `rows`, chained already when `seals` (one per row, in order) are given.
     func appendAudit(_ rows: [AuditRow], seals: [AuditSeal]? = nil) throws -> [Int64] {
         var aids: [Int64] = []
+        aids.reserveCapacity(rows.count)
         var links: [SQLValue] = []
-        for (i, row) in rows.enumerated() {
-            let seal = seals?[i]
-            try run(
-                "INSERT INTO audit_event (recorded, action, outcome, actor, organization, source, patients, record, chain, seq, link) "
-                    + "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)",
-                [.int(row.recorded), .text(row.action), .int(Int64(row.outcome)), row.actor.map { .text($0) } ?? .null,
-                 row.organization.map { .text($0) } ?? .null, row.source.map { .text($0) } ?? .null,
-                 .text(row.patients.joined(separator: " ")), .blob(row.record),
-                 seal.map { .text($0.chain) } ?? .null, seal.map { .int($0.sequence) } ?? .null, seal.map { .blob($0.link) } ?? .null])
-            let aid = lastInsertRowID
-            aids.append(aid)
-            for patient in Set(row.patients) { links.append(.text(patient)); links.append(.int(aid)) }
+        var start = 0
+        // Many rows per statement (an import moves thousands); RETURNING gives each its aid, in order.
+        while start < rows.count {
+            let end = min(start + Self.auditRowsPerStatement, rows.count)
+            var values: [SQLValue] = []
+            values.reserveCapacity((end - start) * 11)
+            for i in start..<end {
+                let row = rows[i]
+                let seal = seals?[i]
+                values += [.int(row.recorded), .text(row.action), .int(Int64(row.outcome)), row.actor.map { .text($0) } ?? .null,
+                           row.organization.map { .text($0) } ?? .null, row.source.map { .text($0) } ?? .null,
+                           .text(row.patients.joined(separator: " ")), .blob(row.record),
+                           seal.map { .text($0.chain) } ?? .null, seal.map { .int($0.sequence) } ?? .null, seal.map { .blob($0.link) } ?? .null]
+            }
+            let sql = multiRowInsert("audit_event", "recorded, action, outcome, actor, organization, source, patients, record, chain, seq, link",
+                                     rows: end - start) + " RETURNING aid"
+            var returned: [Int64] = []
+            try query(sql, values) { returned.append($0.int(0)) }
+            // RETURNING's order is unspecified; the rows took ascending rowids in the order of VALUES.
+            returned.sort()
+            guard returned.count == end - start else { throw StoreError.database("audit insert returned \(returned.count) of \(end - start) rows") }
+            for (offset, aid) in returned.enumerated() {
+                for patient in Set(rows[start + offset].patients) { links.append(.text(patient)); links.append(.int(aid)) }
+            }
+            aids += returned
+            start = end
         }
         // The patient links of all rows, many per statement (a search's record names up to a page of patients).
-        var start = 0
-        while start < links.count {
-            let chunk = links[start..<min(start + 2 * Self.linksPerStatement, links.count)]
+        var next = 0
+        while next < links.count {
+            let chunk = links[next..<min(next + 2 * Self.linksPerStatement, links.count)]
             let tuples = (0..<chunk.count / 2).map { "(?\(2 * $0 + 1), ?\(2 * $0 + 2))" }.joined(separator: ", ")
             try run("INSERT OR IGNORE INTO audit_patient (patient, aid) VALUES " + tuples, Array(chunk))
-            start += chunk.count
+            next += chunk.count
         }
         return aids
     }
