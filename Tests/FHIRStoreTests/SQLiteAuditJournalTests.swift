@@ -60,15 +60,18 @@ struct SQLiteAuditJournalTests {
             _ = try await db.searchAudit(AuditQuery(limit: 1))  // imported: its position is committed
             await db.close()
         }
-        // As a killed process leaves it: two durable frames not imported yet, then half of a third.
+        // As a killed process leaves it: two durable frames not imported yet, then half of a third,
+        // written where the frames end (into the zeros the journal writes ahead of them).
         let segment = try #require(try SQLiteAuditJournal.segments(in: path + "-audit").last)
-        let file = try #require(FileHandle(forWritingAtPath: SQLiteAuditJournal.path(path + "-audit", segment)))
+        let segmentPath = SQLiteAuditJournal.path(path + "-audit", segment)
+        let framesEnd = try SQLiteAuditJournal.validEnd(path: segmentPath)
+        let file = try #require(FileHandle(forWritingAtPath: segmentPath))
         var frames: [UInt8] = []
         SQLiteAuditJournal.appendFrame(AuditRowCodec.encode(row(2)), to: &frames)
         SQLiteAuditJournal.appendFrame(AuditRowCodec.encode(row(3)), to: &frames)
         var torn: [UInt8] = []
         SQLiteAuditJournal.appendFrame(AuditRowCodec.encode(row(4)), to: &torn)
-        try file.seekToEnd()
+        try file.seek(toOffset: UInt64(framesEnd))
         try file.write(contentsOf: Data(frames + torn.prefix(torn.count / 2)))
         try file.close()
 
@@ -80,6 +83,24 @@ struct SQLiteAuditJournalTests {
         let again = try await opened(path)
         #expect(try await again.searchAudit(AuditQuery(limit: 10)).map(\.row.recorded).sorted() == [1, 2, 3, 5].map { row($0).recorded })
         await again.close()
+    }
+
+    @Test("a segment is written with zeros ahead of its frames, so appends overwrite blocks it has instead of growing it")
+    func preallocated() async throws {
+        let path = databasePath()
+        let db = try await opened(path)
+        try await db.appendAuditDurably([row(1)])
+        let segment = try #require(try SQLiteAuditJournal.segments(in: path + "-audit").last)
+        let segmentPath = SQLiteAuditJournal.path(path + "-audit", segment)
+        func size() throws -> Int64 { try #require(try FileManager.default.attributesOfItem(atPath: segmentPath)[.size] as? Int64) }
+        let first = try size()
+        let framesEnd = try SQLiteAuditJournal.validEnd(path: segmentPath)
+        #expect(first >= framesEnd + SQLiteAuditJournal.preallocation)
+        for n in 2...50 { try await db.appendAuditDurably([row(n)]) }
+        #expect(try size() == first, "50 small appends stay within the zeros written ahead")
+        #expect(try SQLiteAuditJournal.validEnd(path: segmentPath) > framesEnd)
+        #expect(try await db.searchAudit(AuditQuery(limit: 100)).count == 50)
+        await db.close()
     }
 
     @Test("segments roll over at their limit, are imported in order and deleted once imported")
