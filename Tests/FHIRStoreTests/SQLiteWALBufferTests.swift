@@ -74,16 +74,15 @@ struct SQLiteWALBufferTests {
         let db = try SQLiteBackend(path: path, logRestartBytes: restartAt)
         try await db.migrate()
         var written: Int64 = 0
-        let started = ContinuousClock.now
-        var n = 0
-        // ~3 s of writes, 100 KB of bodies per commit: several checkpointer passes (every 250 ms).
-        while ContinuousClock.now - started < .seconds(3) {
+        // 60 commits of 100 KB of bodies, 50 ms apart: at least 3 s, a dozen checkpointer passes (every
+        // 250 ms). A fixed amount, not a time: CI runs tests side by side, and a busy run is only slower.
+        for n in 0..<60 {
             let writes = (0..<50).map { i in bulky("w\(n)-\(i)", size: 2_000) }
             try await db.write { tx in try await tx.putAll(writes) }
             written += 50 * 2_000
-            n += 1
-            try await Task.sleep(for: .milliseconds(5))
+            try await Task.sleep(for: .milliseconds(50))
         }
+        let n = 60
         let logSize = try #require(try FileManager.default.attributesOfItem(atPath: path + "-wal")[.size] as? Int64)
         // Without restarts the log holds at least every body written (plus index pages).
         #expect(written > 8 * restartAt, "the load must exceed the restart size several times over")
