@@ -55,13 +55,18 @@ struct SchemaUpgradeReindexTests {
             .compile([SearchParameterValue(name: "component-code-value-quantity", modifier: nil, value: "8462-4$120")], defaultCount: 20, maxCount: 100).query) == 1)
     }
 
-    @Test("SQLite: a schema-1 database migrates to schema 5 and reindexes")
-    func sqlite() async throws {
+    /// A new SQLite file named `name` in a directory of its own, written by `prepare` before any backend opens it.
+    static func sqliteFile(_ name: String, _ prepare: (SQLiteConnection) throws -> Void) throws -> String {
         let dir = FileManager.default.temporaryDirectory.appendingPathComponent("kq-upgrade-\(UUID().uuidString)")
         try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
-        let path = dir.appendingPathComponent("v1.sqlite").path
-        do {
-            let conn = try SQLiteConnection(path: path)
+        let path = dir.appendingPathComponent(name).path
+        try prepare(try SQLiteConnection(path: path))
+        return path
+    }
+
+    @Test("SQLite: a schema-1 database migrates to schema 5 and reindexes")
+    func sqlite() async throws {
+        let path = try Self.sqliteFile("v1.sqlite") { conn in
             for statement in Self.schemaOne(.sqlite) { try conn.execute(statement) }
         }
         let backend = try SQLiteBackend(path: path)
@@ -71,11 +76,7 @@ struct SchemaUpgradeReindexTests {
 
     @Test("SQLite: schema 6 clusters audit_patient on its key and keeps every patient link")
     func sqliteAuditPatientClustered() async throws {
-        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("kq-upgrade6-\(UUID().uuidString)")
-        try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
-        let path = dir.appendingPathComponent("v5.sqlite").path
-        do {
-            let conn = try SQLiteConnection(path: path)
+        let path = try Self.sqliteFile("v5.sqlite") { conn in
             try conn.execute("CREATE TABLE schema_version (version INTEGER NOT NULL)")
             for m in Schema.migrations(.sqlite) where m.version <= 5 {
                 for statement in m.statements { try conn.execute(statement) }
