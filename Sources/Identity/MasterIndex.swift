@@ -87,7 +87,7 @@ public struct MasterIndex: Sendable {
         var persons: [ResourceRecord] = []
         for key in try await tx.matchingKeys(query, limit: 20) {
             if let r = try await tx.read(type: "Person", id: key.id), !r.isDeleted,
-                (try? JSONParser.parse(r.json))?["active"]?.boolValue != false
+                let person = try? JSONParser.parse(r.json), MasterPerson.isActiveMaster(person)
             {
                 persons.append(r)
             }
@@ -118,8 +118,14 @@ public struct MasterIndex: Sendable {
     /// A review Task for the pair, unless one exists already (open or decided) either way round.
     func queueReview(_ patient: String, _ candidate: String, _ assessment: MatchAssessment, in tx: any StoreTransaction) async throws -> [ResourceRecord] {
         for (focus, subject) in [(candidate, patient), (patient, candidate)] {
-            let q = try store.searchQuery(type: "Task", queryString: MasterIndexTask.query(kind: MasterIndexTask.reviewMatch, focus: focus, for: subject))
-            if !(try await tx.matchingKeys(q, limit: 1)).isEmpty { return [] }
+            let q = try store.searchQuery(type: "Task", queryString: MasterIndexTask.query(focus: focus, for: subject))
+            for key in try await tx.matchingKeys(q, limit: 20) {
+                if let r = try await tx.read(type: "Task", id: key.id), !r.isDeleted, let task = try? JSONParser.parse(r.json),
+                    MasterIndexTask.kind(of: task) == MasterIndexTask.reviewMatch
+                {
+                    return []
+                }
+            }
         }
         let task = MasterIndexTask.review(patient: patient, candidate: candidate, assessment: assessment, policy: policy)
         return [try await store.writeDerived(type: "Task", id: nil, resource: task, in: tx).record]

@@ -17,7 +17,7 @@ public struct MasterIndexLinks: LinkedPatientResolver {
         query.count = 100
         var out: [String: Set<String>] = [:]
         for r in try await store.backend.search(query).records {
-            guard let person = try? JSONParser.parse(r.json), person["active"]?.boolValue != false else { continue }
+            guard let person = try? JSONParser.parse(r.json), MasterPerson.isActiveMaster(person) else { continue }
             let members = Set(MasterPerson.members(person))
             for id in members where patientIds.contains(id) { out[id, default: [id]].formUnion(members) }
         }

@@ -40,10 +40,17 @@ public enum MasterPerson {
         }
     }
 
-    /// The query string that finds the master Persons linking any of `patientIds`.
+    /// The query string that finds the Persons linking any of `patientIds`; keep the master ones with
+    /// `isActiveMaster`. (Asking the database for the master-person identifier system too made it read
+    /// every `identifier` row it holds: a system alone bounds only the parameter in the value index.)
     public static func query(linking patientIds: [String]) -> String {
-        "identifier=" + BlockingKeys.encode(ChinaProfile.IdentifierSystem.masterPerson + "|")
-            + "&link=" + patientIds.map { "Patient/" + $0 }.joined(separator: ",")
+        "link=" + patientIds.map { "Patient/" + $0 }.joined(separator: ",")
+    }
+
+    /// Whether a Person is one of the index's own (its identifier in the master-person system) and active.
+    public static func isActiveMaster(_ person: JSON) -> Bool {
+        guard person["active"]?.boolValue != false else { return false }
+        return (person["identifier"]?.arrayValue ?? []).contains { $0["system"]?.stringValue == ChinaProfile.IdentifierSystem.masterPerson }
     }
 
     static func link(_ p: (id: String, assurance: Assurance)) -> JSON {
@@ -88,9 +95,10 @@ public enum MasterIndexTask {
         (task["code"]?["coding"]?.arrayValue ?? []).first { $0["system"]?.stringValue == ChinaProfile.CodeSystem.masterIndexTask }?["code"]?.stringValue
     }
 
-    /// The query string that finds the index's `kind` tasks about a pair (either way round).
-    public static func query(kind: String, focus: String, for patient: String) -> String {
-        "code=" + BlockingKeys.encode(ChinaProfile.CodeSystem.masterIndexTask + "|" + kind) + "&focus=Patient/\(focus)&subject=Patient/\(patient)"
+    /// The query string that finds the tasks about a pair (one way round); keep the index's `kind` ones
+    /// with `kind(of:)`. (The code as a criterion made the database list every task of that kind.)
+    public static func query(focus: String, for patient: String) -> String {
+        "focus=Patient/\(focus)&subject=Patient/\(patient)"
     }
 
     static func format(_ x: Double) -> String { String(format: "%.2f", x) }

@@ -66,7 +66,7 @@ public struct MatchService: Sendable {
         var entries: [JSON] = []
         if decision == .link {
             let q = try repository.searchQuery(type: "Person", queryString: MasterPerson.query(linking: [a, b]))
-            let persons = try await repository.backend.search(q).records.filter { (try? JSONParser.parse($0.json))?["active"]?.boolValue != false }
+            let persons = try await repository.backend.search(q).records.filter { r in (try? JSONParser.parse(r.json)).map(MasterPerson.isActiveMaster) ?? false }
             let name = try await repository.backend.read(type: "Patient", id: a).flatMap { try? JSONParser.parse($0.json) }?["name"]?.arrayValue?.first
             switch MasterIndex.plan(a, b, persons: persons, assurance: .level3, name: name) {
             case .alreadyLinked: break

@@ -161,7 +161,7 @@ public struct PatientMerge: Sendable {
 
     func masterPersons(of ids: [String]) async throws -> [ResourceRecord] {
         let q = try repository.searchQuery(type: "Person", queryString: MasterPerson.query(linking: ids))
-        return try await repository.backend.search(q).records.filter { (try? JSONParser.parse($0.json))?["active"]?.boolValue != false }
+        return try await repository.backend.search(q).records.filter { r in (try? JSONParser.parse(r.json)).map(MasterPerson.isActiveMaster) ?? false }
     }
 
     static func without(_ links: JSON?, other: String, type: String) -> JSON? {

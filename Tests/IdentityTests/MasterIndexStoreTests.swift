@@ -31,6 +31,32 @@ struct MasterIndexStoreTests {
         try await kind.with(prefix: "kq-mpi") { try await measure($0, kind) }
     }
 
+    @Test("a Person that is not the index's own (no master-person identifier) is neither reused nor changed when the index links its Patient",
+          arguments: Kind.allCases)
+    func foreignPersonLeftAlone(kind: Kind) async throws {
+        try await kind.with(prefix: "kq-mpi-foreign") { backend in
+            let runtime = KangqiaoRuntime(backend: backend, accessControl: false)
+            func patient(_ name: String) throws -> JSON {
+                try JSONParser.parse(Array(#"""
+                    {"resourceType":"Patient","identifier":[{"system":"\#(ChinaProfile.IdentifierSystem.residentID)","value":"11010519491231002X"}],
+                     "name":[{"text":"\#(name)"}],"gender":"female","birthDate":"1949-12-31"}
+                    """#.utf8))
+            }
+            let a = try await runtime.repository.create(type: "Patient", resource: try patient("张三")).record.id
+            let foreign = try JSONParser.parse(Array(#"{"resourceType":"Person","active":true,"link":[{"target":{"reference":"Patient/\#(a)"}}]}"#.utf8))
+            let person = try await runtime.repository.create(type: "Person", resource: foreign).record
+            // Same resident ID: a certain match, linked under a master Person.
+            let b = try await runtime.repository.create(type: "Patient", resource: try patient("张 三")).record.id
+            let persons = try await Self.all(backend, "Person")
+            let master = persons.filter(MasterPerson.isActiveMaster)
+            #expect(master.count == 1)
+            #expect(Set(master.first.map(MasterPerson.members) ?? []) == [a, b])
+            let after = try #require(try await backend.read(type: "Person", id: person.id))
+            #expect(after.versionId == 1, "the foreign Person was changed")
+            #expect(!MasterPerson.isActiveMaster(try JSONParser.parse(after.json)))
+        }
+    }
+
     func measure(_ backend: any StoreBackend, _ kind: Kind) async throws {
         let runtime = KangqiaoRuntime(backend: backend)
         // A cross-check of the store path, not the measure of the matcher (MatcherCorpusTests is): a
