@@ -28,6 +28,24 @@ struct SQLSearchDriverTests {
         #expect(SQLSearchBuilder.driver(q([[.not(Self.loinc)]])) == nil)
     }
 
+    @Test("beside a criterion an index bounds, one no index bounds (a system without its code) is probed by row id, not listed")
+    func unboundedProbed() {
+        let anyLoinc = IndexPredicate.token(param: "code", system: "http://loinc.org", code: nil, systemMustBeAbsent: false)
+        var b = SQLSearchBuilder(dialect: .sqlite)
+        let both = b.keysStatement(StoreQuery(type: "Observation", filters: [[anyLoinc], [Self.subject]]), limit: 10)
+        #expect(both.contains("EXISTS (SELECT 1 FROM idx_token"), "\(both)")
+        #expect(both.contains("r.rid IN (SELECT x"), "\(both)")
+        #expect(!both.contains("r.rid IN (SELECT t"), "\(both)")
+        // Alone it stays a list: probing would walk every resource row instead.
+        var alone = SQLSearchBuilder(dialect: .sqlite)
+        let single = alone.keysStatement(StoreQuery(type: "Observation", filters: [[anyLoinc]]), limit: 10)
+        #expect(single.contains("r.rid IN (SELECT t"), "\(single)")
+        // Two bounded criteria both stay lists.
+        var bounded = SQLSearchBuilder(dialect: .sqlite)
+        let lists = bounded.keysStatement(StoreQuery(type: "Observation", filters: [[Self.loinc], [Self.subject]]), limit: 10)
+        #expect(!lists.contains("EXISTS"), "\(lists)")
+    }
+
     @Test("an alias is renamed only where it is the whole name")
     func realias() {
         #expect(SQLSearchBuilder.realias("(d7.low < ?3 AND d70.high > d7.high)", from: "d7", to: "d2") == "(d2.low < ?3 AND d70.high > d2.high)")

@@ -131,11 +131,27 @@ public struct SQLSearchBuilder {
             let column = filters.contains(where: { !$0.isEmpty }) && !byId ? dialect.unindexed("\(r).res_type") : "\(r).res_type"
             parts.append("\(column) = \(bind(.text(type)))")
         }
+        // A criterion that no value index bounds (a token's system without its code, a one-sided
+        // range, `:missing=false`) would be listed in full, every row of its parameter, even beside a
+        // criterion that names a few rows (the master index's linking queries read every identifier
+        // row of the database). Beside one that an index bounds, it is probed by row id instead.
+        let bounded = membership == .list && filters.contains { ors in
+            !ors.isEmpty && ors.allSatisfy { (Self.drivingRank($0) ?? Int.max) < 20 }
+        }
         for ors in filters where !ors.isEmpty {
-            let alts = ors.map { predicate($0, on: r, type: type) }
+            let unbounded = bounded && ors.allSatisfy { (Self.drivingRank($0) ?? 0) >= 20 }
+            let alts = unbounded ? probing { b in ors.map { b.predicate($0, on: r, type: type) } } : ors.map { predicate($0, on: r, type: type) }
             parts.append(alts.count == 1 ? alts[0] : "(" + alts.joined(separator: " OR ") + ")")
         }
         return parts
+    }
+
+    /// `body` with criteria written as probes by row id.
+    mutating func probing<T>(_ body: (inout SQLSearchBuilder) -> T) -> T {
+        let outer = membership
+        membership = .probe
+        defer { membership = outer }
+        return body(&self)
     }
 
     /// Whether a criterion looks resources up by id (`_id`, or `_has` on a known type): `res_id IN (…)`.
