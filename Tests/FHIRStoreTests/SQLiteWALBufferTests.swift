@@ -76,18 +76,18 @@ struct SQLiteWALBufferTests {
         var written: Int64 = 0
         // 60 commits of 100 KB of bodies, 50 ms apart: at least 3 s, a dozen checkpointer passes (every
         // 250 ms). A fixed amount, not a time: CI runs tests side by side, and a busy run is only slower.
-        for n in 0..<60 {
+        let commits = 60
+        for n in 0..<commits {
             let writes = (0..<50).map { i in bulky("w\(n)-\(i)", size: 2_000) }
             try await db.write { tx in try await tx.putAll(writes) }
             written += 50 * 2_000
             try await Task.sleep(for: .milliseconds(50))
         }
-        let n = 60
         let logSize = try #require(try FileManager.default.attributesOfItem(atPath: path + "-wal")[.size] as? Int64)
         // Without restarts the log holds at least every body written (plus index pages).
         #expect(written > 8 * restartAt, "the load must exceed the restart size several times over")
         #expect(logSize < written / 2, "log \(logSize) bytes after \(written) bytes of bodies")
-        #expect(try independentCount(path).rows == Int64(n * 50))
+        #expect(try independentCount(path).rows == Int64(commits * 50))
         await db.close()
     }
 }

@@ -132,8 +132,9 @@ final class SQLiteAuditJournal: Sendable {
     /// Runs on `queue` while appends wait: writes all of them, syncs once, answers, repeats.
     /// Syncs start at most this often: each costs the CPU tens of µs (the virtual disk's notifications),
     /// so under load a sync should carry many records, but every read waits for one. Measured on the
-    /// access benchmark's audited reads (32 connections): 0 (back to back) 14,700–14,950/s, 250 µs
-    /// 18,400–18,600/s, 500 µs 14,300–17,750/s, 1 ms 14,700–15,400/s. A lone append is not delayed.
+    /// access benchmark's audited reads (32 connections, back to back on the same code): 0 (syncs back
+    /// to back) 14,696–14,950/s, 250 µs 18,368–18,624/s, 500 µs 14,289–17,750/s, 1 ms 14,680–15,367/s.
+    /// A lone append is not delayed.
     static let syncSpacing: Duration = .microseconds(250)
 
     private func writeLoop() {

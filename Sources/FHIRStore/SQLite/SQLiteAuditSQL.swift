@@ -52,8 +52,7 @@ extension SQLiteConnection {
         var next = 0
         while next < links.count {
             let chunk = links[next..<min(next + 2 * Self.linksPerStatement, links.count)]
-            let tuples = (0..<chunk.count / 2).map { "(?\(2 * $0 + 1), ?\(2 * $0 + 2))" }.joined(separator: ", ")
-            try run("INSERT OR IGNORE INTO audit_patient (patient, aid) VALUES " + tuples, Array(chunk))
+            try run(multiRowInsert("audit_patient", "patient, aid", rows: chunk.count / 2, orIgnore: true), Array(chunk))
             next += chunk.count
         }
         return aids

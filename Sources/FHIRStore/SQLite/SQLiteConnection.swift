@@ -78,17 +78,19 @@ final class SQLiteConnection: @unchecked Sendable {
     private struct InsertShape: Hashable {
         var table: String
         var rows: Int
+        var orIgnore: Bool
     }
     private var insertTexts: [InsertShape: String] = [:]
 
-    /// The text of `INSERT INTO table (columns) VALUES (?1, ?2 …), …` for `rows` rows, built once per
-    /// shape (the writer inserts index rows in a few dozen shapes, thousands of times a second).
-    func multiRowInsert(_ table: String, _ columns: String, rows: Int) -> String {
-        let shape = InsertShape(table: table, rows: rows)
+    /// The text of `INSERT [OR IGNORE] INTO table (columns) VALUES (?1, ?2 …), …` for `rows` rows,
+    /// built once per shape (the writer inserts index rows in a few dozen shapes, thousands of times a
+    /// second).
+    func multiRowInsert(_ table: String, _ columns: String, rows: Int, orIgnore: Bool = false) -> String {
+        let shape = InsertShape(table: table, rows: rows, orIgnore: orIgnore)
         if let text = insertTexts[shape] { return text }
         let width = columns.split(separator: ",").count
         let tuples = (0..<rows).map { row in "(" + (1...width).map { "?\(row * width + $0)" }.joined(separator: ", ") + ")" }
-        let text = "INSERT INTO \(table) (\(columns)) VALUES " + tuples.joined(separator: ", ")
+        let text = (orIgnore ? "INSERT OR IGNORE INTO " : "INSERT INTO ") + "\(table) (\(columns)) VALUES " + tuples.joined(separator: ", ")
         insertTexts[shape] = text
         return text
     }

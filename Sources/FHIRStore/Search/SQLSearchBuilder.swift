@@ -146,14 +146,6 @@ public struct SQLSearchBuilder {
         return parts
     }
 
-    /// `body` with criteria written as probes by row id.
-    mutating func probing<T>(_ body: (inout SQLSearchBuilder) -> T) -> T {
-        let outer = membership
-        membership = .probe
-        defer { membership = outer }
-        return body(&self)
-    }
-
     /// Whether a criterion looks resources up by id (`_id`, or `_has` on a known type): `res_id IN (…)`.
     static func namesIds(_ ors: [IndexPredicate]) -> Bool {
         ors.contains { p in
@@ -184,9 +176,14 @@ public struct SQLSearchBuilder {
     }
 
     /// `body` with criteria written as lists: the inner sets of chains and `_has`, computed once.
-    mutating func listed<T>(_ body: (inout SQLSearchBuilder) -> T) -> T {
+    mutating func listed<T>(_ body: (inout SQLSearchBuilder) -> T) -> T { writing(as: .list, body) }
+
+    /// `body` with criteria written as probes by row id.
+    mutating func probing<T>(_ body: (inout SQLSearchBuilder) -> T) -> T { writing(as: .probe, body) }
+
+    private mutating func writing<T>(as written: Membership, _ body: (inout SQLSearchBuilder) -> T) -> T {
         let outer = membership
-        membership = .list
+        membership = written
         defer { membership = outer }
         return body(&self)
     }
