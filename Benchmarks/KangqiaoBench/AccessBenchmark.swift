@@ -14,7 +14,7 @@ enum AccessBenchmark {
     static let command = BenchCommand(
         name: "access",
         summary: "cost of authorization + audit on create, read and search (ratio of throughputs)",
-        usage: "[--connections N] [--duration S] [--warmup S] [--database sqlite|postgres|all] [--profile create|read|search [--unsecured]]",
+        usage: "[--connections N] [--duration S] [--warmup S] [--database sqlite|postgres|all] [--profile create|read|search [--unsecured] [--patients N]]",
         run: { arguments in try await run(arguments) }
     )
 
@@ -28,7 +28,7 @@ enum AccessBenchmark {
     }
 
     static func run(_ arguments: [String]) async throws {
-        let options = try BenchOptions(arguments, valued: ["--connections", "--duration", "--warmup", "--database", "--profile"], flags: ["--unsecured"])
+        let options = try BenchOptions(arguments, valued: ["--connections", "--duration", "--warmup", "--database", "--profile", "--patients"], flags: ["--unsecured"])
         let connections = try options.int("--connections", default: 32)
         let duration = Double(try options.int("--duration", default: 5))
         let warmup = Double(try options.int("--warmup", default: 1))
@@ -39,11 +39,13 @@ enum AccessBenchmark {
         #endif
         if let phase = options.string("--profile") {
             // One phase, on SQLite only, no warm-up: for `perf record` (with access control unless --unsecured).
+            // `--patients` seeds as many as the full run's create phase leaves (~18,000) for a search like the full run's.
             guard let index = ["create", "read", "search"].firstIndex(of: phase) else {
                 throw BenchUsageError(message: "--profile takes create, read or search")
             }
-            _ = try await measure(.sqlite, secured: !options.flag("--unsecured"), connections: connections, warmup: 0, duration: duration, logger: logger,
-                                  only: index)
+            let result = try await measure(.sqlite, secured: !options.flag("--unsecured"), connections: connections, warmup: 0, duration: duration,
+                                           logger: logger, only: index, patients: try options.int("--patients", default: 1_000))
+            print("\(phase): \(Bench.fmt(result[0].rate(status: index == 0 ? 201 : 200), 0, width: 0))/s")
             return
         }
         print("Access benchmark: \(connections) connections, \(Int(warmup)) s warm-up then \(Int(duration)) s per phase; "
@@ -75,7 +77,7 @@ enum AccessBenchmark {
     /// Runs the three phases on a fresh database; answers their results in order.
     static func measure(
         _ kind: BenchDatabase.Kind, secured: Bool, connections: Int, warmup: Double, duration: Double, logger: Logger,
-        only: Int? = nil
+        only: Int? = nil, patients: Int = 1_000
     ) async throws -> [LoadResult] {
         let database = try await BenchDatabase.open(kind, logger: logger)
         let runtime = KangqiaoRuntime(backend: database.backend, accessControl: secured)
@@ -96,7 +98,7 @@ enum AccessBenchmark {
         }
         // Patients to read and search, written in-process before anything is measured.
         var ids: [String] = []
-        for n in 0..<1_000 {
+        for n in 0..<patients {
             let resource = try JSONParser.parse(SyntheticPatient.json(n))
             ids.append(try await runtime.repository.create(type: "Patient", resource: resource).record.id)
         }

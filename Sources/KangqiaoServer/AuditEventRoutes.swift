@@ -58,13 +58,7 @@ extension FHIRDispatcher {
     /// The stored record with the trail's row number as its id (and, as every record has one version,
     /// version 1 at the time it was recorded).
     static func served(_ row: StoredAuditRow) -> [UInt8] {
-        guard var o = (try? JSONParser.parse(row.row.record))?.objectValue else { return row.row.record }
-        o["id"] = nil
-        o["meta"] = nil
-        o.set("id", .string(String(row.aid)), insertingAt: min(1, o.count))
-        o.set("meta", .object(JSONObject([("versionId", "1"), ("lastUpdated", .string(InstantFormat.string(millis: row.row.recorded)))])),
-              insertingAt: min(2, o.count))
-        return JSONWriter.bytes(.object(o))
+        AuditFacts.eventJSON(record: row.row.record, id: String(row.aid), lastUpdated: row.row.recorded)
     }
 
     /// A client's AuditEvent (an ATNA-style report of an access in its own system), validated, then

@@ -14,7 +14,7 @@ struct AuditRecordTests {
         fhirUser: "Practitioner/dr-\"王\"", organization: "Organization/hz-1")
 
     func record(_ row: AuditRow) throws -> JSON {
-        let json = try JSONParser.parse(row.record)
+        let json = try JSONParser.parse(AuditFacts.eventJSON(record: row.record))
         let outcome = ResourceValidator().validate(json)
         #expect(outcome.errors.isEmpty, "not a valid AuditEvent: \(outcome.errors.prefix(3))")
         return json
@@ -72,5 +72,39 @@ struct AuditRecordTests {
         #expect(entities.count == AuditTrail.maxEntities + 1)
         #expect(entities.last?["description"]?.stringValue == "and 5 more resources")
         #expect(event["action"]?.stringValue == "U")
+    }
+
+    @Test("the stored form is compact, reads back to the same facts, and names a search's patients once")
+    func compactForm() throws {
+        let patients = (1...20).map {
+            ResourceRecord(type: "Patient", id: "019b5e6c-7d2a-7c3e-8f00-0000000000\($0 + 10)", versionId: 1, lastUpdated: 0, isDeleted: false, json: [])
+        }
+        let context = RequestContext(
+            requestId: "req-9", sourceAddress: "10.1.2.3", principal: Self.doctor, requestLine: "GET /fhir/Patient?family=王&_count=20")
+        let row = AuditTrail.row(action: "search", outcome: 0, records: patients, context: context)
+        let facts = try #require(AuditFacts(compact: row.record))
+        #expect(facts.patients == row.patients && facts.entities.map(\.reference) == row.patients && facts.account == "acct-7")
+        #expect(facts.encoded == row.record)
+        // Each patient's id is stored once (the entity refers to it): about 46 bytes a patient, not 92.
+        #expect(row.record.count < 20 * 50 + 200, "\(row.record.count) bytes")
+        let json = AuditFacts.eventJSON(record: row.record)
+        #expect(row.record.count * 4 < json.count, "compact \(row.record.count) vs JSON \(json.count) bytes")
+        // Every cut of the bytes, and every change of the marker, is refused rather than misread.
+        for n in 0..<row.record.count { #expect(AuditFacts(compact: Array(row.record.prefix(n))) == nil) }
+        #expect(AuditFacts(compact: [0x7B] + row.record.dropFirst()) == nil)
+        #expect(AuditFacts(compact: row.record + [0]) == nil)
+    }
+
+    @Test("a record stored as AuditEvent JSON (before the compact form, or posted by a system) is shown as it is, with the trail's id")
+    func jsonRecord() throws {
+        let stored = Array(#"{"resourceType":"AuditEvent","id":"old","recorded":"2026-01-02T03:04:05Z"}"#.utf8)
+        #expect(AuditFacts.eventJSON(record: stored) == stored)
+        let served = try JSONParser.parse(AuditFacts.eventJSON(record: stored, id: "42", lastUpdated: 1_767_323_045_000))
+        #expect(served["id"]?.stringValue == "42" && served["meta"]?["versionId"]?.stringValue == "1")
+        #expect(served["recorded"]?.stringValue == "2026-01-02T03:04:05Z")
+        let compact = AuditTrail.row(action: "read", outcome: 0, records: [], context: RequestContext(requestId: "r1"))
+        let shown = try JSONParser.parse(AuditFacts.eventJSON(record: compact.record, id: "43", lastUpdated: compact.recorded))
+        #expect(shown["id"]?.stringValue == "43" && shown["meta"]?["lastUpdated"]?.stringValue == InstantFormat.string(millis: compact.recorded))
+        #expect(ResourceValidator().validate(shown).errors.isEmpty)
     }
 }

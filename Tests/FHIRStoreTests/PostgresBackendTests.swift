@@ -38,6 +38,32 @@ struct PostgresBackendTests {
         }
     }
 
+    @Test("R-SEC-2: a batch of read records goes in as one statement: each row once, its own id, and its patients' links")
+    func auditBatchInOneStatement() async throws {
+        try await PostgresTestDatabase.withBackend { db in
+            func row(_ n: Int, patients: [String]) -> AuditRow {
+                AuditRow(recorded: 1_000 + Int64(n), action: n % 2 == 0 ? "read" : "search", outcome: 0, actor: n == 3 ? nil : "acct-\(n)",
+                         organization: nil, source: "10.0.0.\(n)", patients: patients, record: Array("记录 \(n)".utf8) + [0, 0xFF])
+            }
+            let batch = [row(1, patients: ["Patient/a"]), row(2, patients: []), row(3, patients: ["Patient/a", "Patient/b", "Patient/a"]),
+                         row(4, patients: ["Patient/b"])]
+            try await db.appendAuditAtomically(batch)
+            try await db.appendAuditAtomically([row(5, patients: [])])  // no links at all: the plain INSERT
+            let all = try await db.searchAudit(AuditQuery(limit: 100))
+            #expect(all.count == 5 && Set(all.map(\.aid)).count == 5)
+            #expect(all.map(\.row).sorted { $0.recorded < $1.recorded } == batch + [row(5, patients: [])])
+            // Each row's links name its own id: the patient's access log finds exactly the rows about them.
+            #expect(Set(try await db.searchAudit(AuditQuery(patient: "Patient/a")).map(\.row.recorded)) == [1_001, 1_003])
+            #expect(Set(try await db.searchAudit(AuditQuery(patient: "Patient/b")).map(\.row.recorded)) == [1_003, 1_004])
+            // A batch that fails leaves nothing: a row too long for the statement's smallint outcome.
+            var bad = row(6, patients: ["Patient/c"])
+            bad.outcome = 70_000
+            await #expect(throws: (any Error).self) { try await db.appendAuditAtomically([row(7, patients: ["Patient/c"]), bad]) }
+            let afterFailure = try await db.searchAudit(AuditQuery(limit: 100))
+            #expect(afterFailure.count == 5 && !afterFailure.contains { $0.row.patients.contains("Patient/c") })
+        }
+    }
+
     @Test("a written version reads back byte for byte, current and by version")
     func roundTripsBytes() async throws {
         try await PostgresTestDatabase.withBackend { db in

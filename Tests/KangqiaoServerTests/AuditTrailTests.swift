@@ -30,7 +30,7 @@ struct AuditTrailTests {
             #expect(rows.prefix(4).allSatisfy { $0.row.actor == TestDatabases.suiteClient })
             #expect(rows[4].row.actor == nil)
             #expect(rows.prefix(3).allSatisfy { $0.row.patients == ["Patient/\(id)"] })
-            let search = try #require(try JSONParser.parse(rows[2].row.record).objectValue)
+            let search = try #require(try JSONParser.parse(AuditFacts.eventJSON(record: rows[2].row.record)).objectValue)
             #expect(search["resourceType"] == "AuditEvent")
             let described = search["entity"]?.arrayValue?.compactMap { $0["description"]?.stringValue } ?? []
             #expect(described.contains { $0.hasPrefix("GET /fhir/Patient?name=") }, "a search records its query")
@@ -71,10 +71,15 @@ struct AuditTrailTests {
             let rows = try await backend.auditChain("instance-a")
 
             // 1. Change a record (the actor of link 4).
-            let edited = String(decoding: rows[3].row.record, as: UTF8.self).replacingOccurrences(of: TestDatabases.suiteClient, with: "someone-else")
-            try await Self.execute(backend, sqlite: "UPDATE audit_event SET record = CAST(?1 AS BLOB) WHERE aid = ?2",
-                                   postgres: "UPDATE audit_event SET record = convert_to($1, 'UTF8') WHERE aid = $2",
-                                   [.text(edited), .int(rows[3].aid)])
+            // The account's name, same length, one letter different: the record still reads as valid.
+            let original = rows[3].row.record
+            let name = Array(TestDatabases.suiteClient.utf8)
+            let at = try #require((0...(original.count - name.count)).first { original[$0..<$0 + name.count].elementsEqual(name) })
+            var edited = original
+            edited[at] = edited[at] == UInt8(ascii: "x") ? UInt8(ascii: "y") : UInt8(ascii: "x")
+            #expect(AuditFacts(compact: edited)?.account != nil && AuditFacts(compact: edited)?.account != AuditFacts(compact: original)?.account)
+            try await Self.execute(backend, sqlite: "UPDATE audit_event SET record = ?1 WHERE aid = ?2",
+                                   postgres: "UPDATE audit_event SET record = $1 WHERE aid = $2", [.blob(edited), .int(rows[3].aid)])
             #expect(try await AuditVerifier.verify(backend).breaks == [AuditChainBreak(chain: "instance-a", sequence: 4, reason: .recordChanged)])
             try await Self.execute(backend, sqlite: "UPDATE audit_event SET record = ?1 WHERE aid = ?2",
                                    postgres: "UPDATE audit_event SET record = $1 WHERE aid = $2", [.blob(rows[3].row.record), .int(rows[3].aid)])

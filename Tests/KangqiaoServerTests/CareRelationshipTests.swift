@@ -55,7 +55,7 @@ struct CareRelationshipTests {
             #expect(emergency.status == 200)
             let log = try await runtime.backend.searchAudit(.init(patient: "Patient/\(b)", actor: "dr.lin", limit: 10))
             let flagged = try #require(log.first { $0.row.action == "read" && $0.row.outcome == 0 })
-            let text = String(decoding: flagged.row.record, as: UTF8.self)
+            let text = String(decoding: AuditFacts.eventJSON(record: flagged.row.record), as: UTF8.self)
             #expect(text.contains(#""code":"BTG""#) && text.contains("昏迷患者急诊抢救"))
             let resident = try await person(fhir, "yi", [.resident], user: "Patient/\(b)")
             let accessLog = try await resident.get("/fhir/AuditEvent?patient=Patient/\(b)")

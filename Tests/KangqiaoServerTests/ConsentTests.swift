@@ -73,7 +73,7 @@ struct ConsentTests {
             // Break-glass overrides the denial, flagged in the trail.
             #expect(try await h2.get("/fhir/Observation/\(obs[zhou]![1])", headers: ["X-Break-Glass": "急诊"]).status == 200)
             let flagged = try await runtime.backend.searchAudit(.init(patient: "Patient/\(zhou)", actor: "dr.h2", outcome: 0, limit: 5))
-            #expect(flagged.contains { String(decoding: $0.row.record, as: UTF8.self).contains("BTG") })
+            #expect(flagged.contains { String(decoding: AuditFacts.eventJSON(record: $0.row.record), as: UTF8.self).contains("BTG") })
 
             // Withdrawn: the record is shared again.
             var withdrawn = try #require(c1.json.objectValue)

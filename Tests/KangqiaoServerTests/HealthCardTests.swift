@@ -165,7 +165,7 @@ struct HealthCardTests {
             // The patient's access log shows the scan with its scene, and the refused replay.
             let log = try await env.backend.searchAudit(AuditQuery(patient: "Patient/p1", limit: 100)).filter { $0.row.action == "verify-health-card" }
             #expect(log.map(\.row.outcome) == [4, 0])
-            let accepted = try #require(try JSONParser.parse(log[1].row.record).objectValue)
+            let accepted = try #require(try JSONParser.parse(AuditFacts.eventJSON(record: log[1].row.record)).objectValue)
             let purpose = accepted["agent"]?.arrayValue?.first?["purposeOfUse"]?.arrayValue?.first?["text"]?.stringValue ?? ""
             #expect(purpose.contains("payment (支付)") && purpose.contains("Organization/h1"))
             #expect(accepted["outcomeDesc"]?.stringValue?.contains("accepted") == true)

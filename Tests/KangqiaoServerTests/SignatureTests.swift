@@ -64,7 +64,7 @@ struct SignatureTests {
             // The reason is in the audit record of the change.
             let audit = try await runtime.backend.searchAudit(AuditQuery(actor: "dr.qian", limit: 10))
             let update = try #require(audit.first { $0.row.action == "update" })
-            #expect(String(decoding: update.row.record, as: UTF8.self).contains("患者过敏，停用"))
+            #expect(String(decoding: AuditFacts.eventJSON(record: update.row.record), as: UTF8.self).contains("患者过敏，停用"))
         }
     }
 

@@ -56,6 +56,12 @@ public protocol AuditJournaling: StoreBackend {
     func sealImports(with sealer: any AuditRowSealing) async
 }
 
+/// A backend that appends a batch of audit records (the group commit of reads) in one statement of
+/// its own, atomic and durable when it returns, without a write transaction around it.
+public protocol AuditBatchAppending: StoreBackend {
+    func appendAuditAtomically(_ rows: [AuditRow]) async throws
+}
+
 /// Chains audit rows in the transaction that writes them (the Access module's sealer).
 public protocol AuditRowSealing: Sendable {
     func seals(for rows: [StoredAuditRow], in tx: any StoreTransaction) async throws -> [AuditSeal]

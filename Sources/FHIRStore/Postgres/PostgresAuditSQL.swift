@@ -61,6 +61,45 @@ extension PostgresResourceSQL {
         return ids
     }
 
+    /// `batch` and its patient links in one statement, run on its own (an implicit transaction, synced
+    /// at commit like any other): one round trip where a transaction took five (BEGIN, the ids, the
+    /// two INSERTs, COMMIT), for the group commit of reads. The rows draw their ids from the sequence
+    /// in a materialized CTE that both INSERTs read, so each row's id is drawn once.
+    func appendAuditAtomically(_ batch: [AuditRow]) async throws {
+        guard !batch.isEmpty else { return }
+        var binds: [SQLValue] = []
+        func bind(_ v: SQLValue) -> String {
+            binds.append(v)
+            return "$\(binds.count)"
+        }
+        func optional(_ s: String?) -> SQLValue { s.map { SQLValue.text($0) } ?? .null }
+        var rowTuples: [String] = []
+        var linkTuples: [String] = []
+        rowTuples.reserveCapacity(batch.count)
+        for (i, row) in batch.enumerated() {
+            // Each row's position ties its links to it (a literal: it is our own integer).
+            rowTuples.append(
+                "(\(i), \(bind(.int(row.recorded)))::bigint, \(bind(.text(row.action)))::text, \(bind(.int(Int64(row.outcome))))::smallint, "
+                    + "\(bind(optional(row.actor)))::text, \(bind(optional(row.organization)))::text, \(bind(optional(row.source)))::text, "
+                    + "\(bind(.text(row.patients.joined(separator: " "))))::text, \(bind(.blob(row.record)))::bytea)")
+            for patient in Set(row.patients) { linkTuples.append("(\(i), \(bind(.text(patient)))::text)") }
+        }
+        let columns = "recorded, action, outcome, actor, organization, source, patients, record"
+        let values = "(VALUES \(rowTuples.joined(separator: ", "))) AS v(ord, \(columns))"
+        if linkTuples.isEmpty {
+            _ = try await rows("INSERT INTO audit_event (aid, \(columns)) SELECT nextval('audit_event_aid_seq'), \(columns) FROM \(values)", binds)
+            return
+        }
+        _ = try await rows(
+            """
+            WITH batch AS MATERIALIZED (SELECT nextval('audit_event_aid_seq') AS aid, v.* FROM \(values)),
+                events AS (INSERT INTO audit_event (aid, \(columns)) SELECT aid, \(columns) FROM batch)
+            INSERT INTO audit_patient (patient, aid)
+            SELECT l.patient, batch.aid FROM (VALUES \(linkTuples.joined(separator: ", "))) AS l(ord, patient) JOIN batch ON batch.ord = l.ord
+            ON CONFLICT DO NOTHING
+            """, binds)
+    }
+
     func unsealedAudit(limit: Int) async throws -> [StoredAuditRow] {
         // SKIP LOCKED: another instance sealing at the same moment takes other rows, never the same.
         try await auditRows(

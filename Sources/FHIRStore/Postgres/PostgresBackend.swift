@@ -9,7 +9,7 @@ import PostgresNIO
 /// between BEGIN and COMMIT on one connection and is rolled back when it throws. Reads outside `write`
 /// take any pooled connection and see committed data only. Concurrent writes are not serialized as
 /// on SQLite; row and advisory locks (see `PostgresTransaction`) give the same outcomes.
-public final class PostgresBackend: StoreBackend {
+public final class PostgresBackend: StoreBackend, AuditBatchAppending {
     public let name = "postgres"
     /// The schema holding the tables, nil for the user's default `search_path`.
     public let schema: String?
@@ -181,6 +181,7 @@ public final class PostgresBackend: StoreBackend {
     }
 
     public func searchAudit(_ query: AuditQuery) async throws -> [StoredAuditRow] { try await withSQL { try await $0.searchAudit(query) } }
+    public func appendAuditAtomically(_ rows: [AuditRow]) async throws { try await withSQL { try await $0.appendAuditAtomically(rows) } }
     public func auditChain(_ chain: String) async throws -> [StoredAuditRow] { try await withSQL { try await $0.auditChain(chain) } }
     public func auditChains() async throws -> [String] { try await withSQL { try await $0.auditChains() } }
 
