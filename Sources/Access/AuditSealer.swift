@@ -79,32 +79,69 @@ public struct AuditSealer: AuditRowSealing {
         }
     }
 
+    /// A link as stored with its row: the marker, the three hashes (32 bytes each), then the anchors
+    /// (count; each chain name's length in 2 bytes and its bytes, sequence as 8 bytes big-endian, hash). A third of
+    /// the size of the JSON links written before (base64 text and keys), which `link(of:)` still reads.
     static func encode(_ link: AuditLink) -> [UInt8] {
-        JSONWriter.bytes(.object(JSONObject([
-            ("record", .string(Base64URL.encode(link.recordHash))),
-            ("prev", .string(Base64URL.encode(link.previousHash))),
-            ("anchors", .array(link.anchors.map { a in
-                .object(JSONObject([("chain", .string(a.chain)), ("seq", .number(JSONNumber(Int(a.sequence)))),
-                                    ("hash", .string(Base64URL.encode(a.linkHash)))]))
-            })),
-            ("hash", .string(Base64URL.encode(link.linkHash))),
-        ])))
+        var out: [UInt8] = [linkMarker]
+        out.reserveCapacity(1 + 96 + 1 + link.anchors.count * 72)
+        out += link.recordHash
+        out += link.previousHash
+        out += link.linkHash
+        out.append(UInt8(min(link.anchors.count, 255)))
+        for a in link.anchors.prefix(255) {
+            let name = Array(a.chain.utf8.prefix(Int(UInt16.max)))
+            withUnsafeBytes(of: UInt16(name.count).bigEndian) { out += $0 }
+            out += name
+            withUnsafeBytes(of: a.sequence.bigEndian) { out += $0 }
+            out += a.linkHash
+        }
+        return out
     }
+
+    static let linkMarker: UInt8 = 0xB1
 
     /// The chain link stored with a sealed row; nil for an unsealed one, an error for an unreadable one.
     static func link(of row: StoredAuditRow) throws -> AuditLink? {
         guard let chain = row.chain, let sequence = row.sequence, let bytes = row.link else { return nil }
+        let parsed = bytes.first == linkMarker ? binaryLink(bytes) : jsonLink(bytes)
+        guard let (record, prev, hash, anchors) = parsed else { throw AuditVerificationError.unreadableLink(chain: chain, sequence: sequence) }
+        return AuditLink(chain: chain, sequence: sequence, recordHash: record, previousHash: prev, anchors: anchors, linkHash: hash)
+    }
+
+    private typealias LinkFields = (record: [UInt8], previous: [UInt8], hash: [UInt8], anchors: [AuditAnchor])
+
+    private static func binaryLink(_ bytes: [UInt8]) -> LinkFields? {
+        var at = 1
+        func take(_ n: Int) -> [UInt8]? {
+            guard bytes.count - at >= n else { return nil }
+            defer { at += n }
+            return Array(bytes[at..<at + n])
+        }
+        guard let record = take(32), let prev = take(32), let hash = take(32), let count = take(1)?.first else { return nil }
+        var anchors: [AuditAnchor] = []
+        for _ in 0..<Int(count) {
+            guard let length = take(2), let name = take(Int(length[0]) << 8 | Int(length[1])), let seq = take(8), let linkHash = take(32)
+            else { return nil }
+            anchors.append(AuditAnchor(chain: String(decoding: name, as: UTF8.self), sequence: seq.reduce(0) { $0 << 8 | Int64($1) },
+                                       linkHash: linkHash))
+        }
+        return at == bytes.count ? (record, prev, hash, anchors) : nil
+    }
+
+    /// Links written before the binary form.
+    private static func jsonLink(_ bytes: [UInt8]) -> LinkFields? {
         guard let o = (try? JSONParser.parse(bytes))?.objectValue,
             let record = o["record"]?.stringValue.flatMap({ Base64URL.decode($0) }),
             let prev = o["prev"]?.stringValue.flatMap({ Base64URL.decode($0) }),
             let hash = o["hash"]?.stringValue.flatMap({ Base64URL.decode($0) })
-        else { throw AuditVerificationError.unreadableLink(chain: chain, sequence: sequence) }
+        else { return nil }
         let anchors = (o["anchors"]?.arrayValue ?? []).compactMap { a -> AuditAnchor? in
             guard let c = a["chain"]?.stringValue, let s = a["seq"]?.numberValue?.intValue,
                 let h = a["hash"]?.stringValue.flatMap({ Base64URL.decode($0) }) else { return nil }
             return AuditAnchor(chain: c, sequence: Int64(s), linkHash: h)
         }
-        return AuditLink(chain: chain, sequence: sequence, recordHash: record, previousHash: prev, anchors: anchors, linkHash: hash)
+        return (record, prev, hash, anchors)
     }
 }
 

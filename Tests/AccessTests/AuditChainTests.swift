@@ -1,3 +1,5 @@
+import FHIRCore
+import FHIRStore
 import Testing
 
 @testable import Access
@@ -88,5 +90,36 @@ struct AuditChainTests {
         // Cut a's last two links: a itself still verifies, but b anchored a's link 9.
         chains["a"]?.removeLast(2)
         #expect(AuditChain.verify(chains) == [AuditChainBreak(chain: "a", sequence: 9, reason: .anchorMismatch)])
+    }
+
+    @Test("a stored link reads back whole, binary or in the JSON written before it; damaged bytes are refused")
+    func storedLinks() throws {
+        let anchors = [AuditAnchor(chain: "实例-b", sequence: 70_000, linkHash: Array(repeating: 7, count: 32)),
+                       AuditAnchor(chain: String(repeating: "c", count: 300), sequence: 1, linkHash: Array(repeating: 9, count: 32))]
+        let links = build("a", records("a", 3), anchorsAt: [1: anchors])
+        func row(_ link: AuditLink, _ bytes: [UInt8]) -> StoredAuditRow {
+            StoredAuditRow(aid: 1, row: AuditRow(recorded: 0, action: "read", outcome: 0, actor: nil, organization: nil, source: nil, patients: [],
+                                                 record: []), chain: link.chain, sequence: link.sequence, link: bytes)
+        }
+        for link in links {
+            let stored = AuditSealer.encode(link)
+            #expect(try AuditSealer.link(of: row(link, stored)) == link)
+            #expect(link.anchors.isEmpty ? stored.count == 98 : stored.count < 98 + 2 * (2 + 300 + 8 + 32))
+            for n in [1, 50, stored.count - 1] {
+                #expect(throws: AuditVerificationError.self) { try AuditSealer.link(of: row(link, Array(stored.prefix(n)))) }
+            }
+            #expect(throws: AuditVerificationError.self) { try AuditSealer.link(of: row(link, stored + [0])) }
+        }
+        // The JSON form of stops before this one.
+        let link = links[1]
+        let json = JSONWriter.bytes(.object(JSONObject([
+            ("record", .string(Base64URL.encode(link.recordHash))), ("prev", .string(Base64URL.encode(link.previousHash))),
+            ("anchors", .array(link.anchors.map { a in
+                .object(JSONObject([("chain", .string(a.chain)), ("seq", .number(JSONNumber(Int(a.sequence)))),
+                                    ("hash", .string(Base64URL.encode(a.linkHash)))]))
+            })),
+            ("hash", .string(Base64URL.encode(link.linkHash))),
+        ])))
+        #expect(try AuditSealer.link(of: row(link, json)) == link)
     }
 }
