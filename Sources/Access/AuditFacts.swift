@@ -94,12 +94,22 @@ public struct AuditFacts: Sendable, Equatable {
         out.append(breakGlass ? 1 : 0)
         out.appendVarint(UInt64(patients.count))
         for p in patients { out.appendString(p) }
-        var position: [String: Int] = [:]
-        for (i, p) in patients.enumerated() where position[p] == nil { position[p] = i }
+        // A page of Patients lists each as entity i and patient i: checked in place, the map is built
+        // only for what that misses.
+        var position: [String: Int]?
+        func patientPosition(_ reference: String, _ i: Int) -> Int? {
+            if i < patients.count, patients[i] == reference { return i }
+            if position == nil {
+                var map: [String: Int] = [:]
+                for (i, p) in patients.enumerated() where map[p] == nil { map[p] = i }
+                position = map
+            }
+            return position?[reference]
+        }
         out.appendVarint(UInt64(entities.count))
-        for e in entities {
+        for (n, e) in entities.enumerated() {
             // 0 then the reference, or the patient's position + 1.
-            if let i = position[e.reference] {
+            if let i = patientPosition(e.reference, n) {
                 out.appendVarint(UInt64(i + 1))
             } else {
                 out.appendVarint(0)

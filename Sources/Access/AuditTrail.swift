@@ -45,32 +45,49 @@ public struct AuditTrail: InteractionHook {
     /// The patients a resource is about: itself for a Patient, else the patient its `subject`,
     /// `patient` or `beneficiary` references (the compartment's usual links).
     static func patients(of records: [ResourceRecord]) -> [String] {
+        patientsAndReferences(of: records, listing: 0).patients
+    }
+
+    /// The patients of `records` and the `Type/id` of the first `listing` of them, in one pass: a
+    /// Patient's reference is built once and serves as both (a page of search results is a record
+    /// per read; building each string twice and growing the set as it went was 4 µs of 20 Patients).
+    static func patientsAndReferences(of records: [ResourceRecord], listing: Int) -> (patients: [String], references: [String]) {
         var found: [String] = []
-        var seen = Set<String>()
-        for r in records {
-            var candidates: [String] = []
-            if r.type == "Patient" {
-                candidates.append("Patient/" + r.id)
-            } else if !r.json.isEmpty, let o = (try? JSONParser.parse(r.json))?.objectValue {
-                for field in ["subject", "patient", "beneficiary"] {
-                    if let ref = o[field]?["reference"]?.stringValue, ref.hasPrefix("Patient/") { candidates.append(ref) }
-                }
-            }
-            for c in candidates where seen.insert(c).inserted { found.append(c) }
+        var references: [String] = []
+        found.reserveCapacity(records.count)
+        references.reserveCapacity(min(listing, records.count))
+        var seen = Set<String>(minimumCapacity: records.count)
+        func add(_ patient: String) {
+            if seen.insert(patient).inserted { found.append(patient) }
         }
-        return found
+        for (i, r) in records.enumerated() {
+            if r.type == "Patient" {
+                var reference = "Patient/"
+                reference.reserveCapacity(8 + r.id.utf8.count)
+                reference += r.id
+                add(reference)
+                if i < listing { references.append(reference) }
+                continue
+            }
+            if i < listing { references.append(r.type + "/" + r.id) }
+            guard !r.json.isEmpty, let o = (try? JSONParser.parse(r.json))?.objectValue else { continue }
+            for field in ["subject", "patient", "beneficiary"] {
+                if let ref = o[field]?["reference"]?.stringValue, ref.hasPrefix("Patient/") { add(ref) }
+            }
+        }
+        return (found, references)
     }
 
     static func row(action: String, outcome: Int, records: [ResourceRecord], context: RequestContext, detail: String? = nil) -> AuditRow {
         let now = Int64((Date().timeIntervalSince1970 * 1000).rounded(.down))
-        let patients = patients(of: records)
+        let (patients, references) = patientsAndReferences(of: records, listing: maxEntities)
         let principal = context.principal
         let facts = AuditFacts(
             recorded: now, requestId: context.requestId.isEmpty ? nil : context.requestId, action: action, outcome: outcome, detail: detail,
             changeReason: context.changeReason, roles: principal.map { $0.roles.joined(separator: " ") }, fhirUser: principal?.fhirUser,
             account: principal?.subject ?? "kangqiao", sourceAddress: context.sourceAddress, purpose: context.purpose,
             breakGlass: context.purpose != nil && CareRelationshipRule.isBreakGlass(context), patients: patients,
-            entities: records.prefix(maxEntities).map { AuditFacts.Entity(reference: "\($0.type)/\($0.id)", version: $0.versionId) },
+            entities: zip(references, records).map { AuditFacts.Entity(reference: $0, version: $1.versionId) },
             moreEntities: max(0, records.count - maxEntities), requestLine: context.requestLine)
         return AuditRow(
             recorded: now, action: action, outcome: outcome, actor: principal?.subject, organization: principal?.organization,

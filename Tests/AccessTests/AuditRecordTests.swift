@@ -107,4 +107,18 @@ struct AuditRecordTests {
         #expect(shown["id"]?.stringValue == "43" && shown["meta"]?["lastUpdated"]?.stringValue == InstantFormat.string(millis: compact.recorded))
         #expect(ResourceValidator().validate(shown).errors.isEmpty)
     }
+
+    @Test("a mixed batch: the patients an Observation refers to, Patients listed out of their order, each stored once and read back")
+    func mixedEntities() throws {
+        let observation = ResourceRecord(type: "Observation", id: "o1", versionId: 3, lastUpdated: 0, isDeleted: false,
+                                         json: Array(#"{"resourceType":"Observation","subject":{"reference":"Patient/a"}}"#.utf8))
+        let b = ResourceRecord(type: "Patient", id: "b", versionId: 1, lastUpdated: 0, isDeleted: false, json: [])
+        let a = ResourceRecord(type: "Patient", id: "a", versionId: 2, lastUpdated: 0, isDeleted: false, json: [])
+        let row = AuditTrail.row(action: "transaction", outcome: 0, records: [observation, b, a, b], context: RequestContext())
+        #expect(row.patients == ["Patient/a", "Patient/b"])
+        let facts = try #require(AuditFacts(compact: row.record))
+        #expect(facts.entities == [.init(reference: "Observation/o1", version: 3), .init(reference: "Patient/b", version: 1),
+                                   .init(reference: "Patient/a", version: 2), .init(reference: "Patient/b", version: 1)])
+        #expect(facts.encoded == row.record)
+    }
 }
