@@ -110,9 +110,14 @@ public actor AuditAppender {
 
     public init(backend: any StoreBackend) { self.backend = backend }
 
-    public func append(_ row: AuditRow) async throws {
-        // A backend with a journal of its own groups and syncs appends itself, off its write transactions.
+    public nonisolated func append(_ row: AuditRow) async throws {
+        // A backend with a journal of its own groups and syncs appends itself, off its write
+        // transactions: straight there, without queueing every read on this actor.
         if let journaling = backend as? any AuditJournaling { return try await journaling.appendAuditDurably([row]) }
+        try await enqueue(row)
+    }
+
+    private func enqueue(_ row: AuditRow) async throws {
         try await withCheckedThrowingContinuation { (c: CheckedContinuation<Void, Error>) in
             pending.append((row, c))
             startBatches()
