@@ -37,7 +37,28 @@ struct SQLiteAuditJournalTests {
             #expect(AuditRowCodec.decode(Array(bytes.dropLast())) == nil)
             #expect(AuditRowCodec.decode(bytes + [0]) == nil)
         }
-        #expect(AuditRowCodec.decode([2] + AuditRowCodec.encode(row(1)).dropFirst()) == nil, "an unknown version is refused")
+        #expect(AuditRowCodec.decode([3] + AuditRowCodec.encode(row(1)).dropFirst()) == nil, "an unknown version is refused")
+
+        // A compact record's patients are not repeated in the frame, and come back from the record.
+        let facts = AuditFacts(
+            recorded: 5, requestId: nil, action: "search", outcome: 0, detail: nil, changeReason: nil, roles: "system", fhirUser: nil,
+            account: "client-a", sourceAddress: nil, purpose: nil, breakGlass: false, patients: (1...20).map { "Patient/p\($0)" },
+            entities: [], moreEntities: 0, requestLine: "GET /fhir/Patient?family=王")
+        let compact = AuditRow(recorded: 5, action: "search", outcome: 0, actor: "client-a", organization: nil, source: nil,
+                               patients: facts.patients, record: facts.encoded)
+        let frame = AuditRowCodec.encode(compact)
+        #expect(AuditRowCodec.decode(frame) == compact)
+        #expect(frame.count < facts.encoded.count + 64)
+        #expect(AuditRowCodec.decode(Array(frame.dropLast())) == nil)
+
+        // A frame written before version 2 (no byte before the patients) is still read.
+        let listed = row(3, patients: ["Patient/a", "Patient/b"])
+        let v2 = AuditRowCodec.encode(listed)
+        let tail = 8 + listed.patients.reduce(0) { $0 + 4 + $1.utf8.count } + 4 + listed.record.count
+        let flag = v2.count - tail - 1
+        #expect(v2[flag] == 0)
+        let v1 = [1] + v2[1..<flag] + v2[(flag + 1)...]
+        #expect(AuditRowCodec.decode(Array(v1)) == listed)
     }
 
     @Test("appended records are in the trail's searches as soon as the append returns")

@@ -30,6 +30,8 @@ struct AuditTrailTests {
             #expect(rows.prefix(4).allSatisfy { $0.row.actor == TestDatabases.suiteClient })
             #expect(rows[4].row.actor == nil)
             #expect(rows.prefix(3).allSatisfy { $0.row.patients == ["Patient/\(id)"] })
+            // Their patients are kept once, in the compact record: the column stays empty.
+            #expect(try await Self.integer(runtime.backend, "SELECT count(*) FROM audit_event WHERE patients IS NULL") == 5)
             let search = try #require(try JSONParser.parse(AuditFacts.eventJSON(record: rows[2].row.record)).objectValue)
             #expect(search["resourceType"] == "AuditEvent")
             let described = search["entity"]?.arrayValue?.compactMap { $0["description"]?.stringValue } ?? []
@@ -144,6 +146,18 @@ struct AuditTrailTests {
     }
 
     /// Runs SQL directly on the database behind the store, as an intruder with database access would.
+    /// An integer query on the rows as stored (the same SQL on both backends).
+    static func integer(_ backend: any StoreBackend, _ sql: String) async throws -> Int64? {
+        if let db = backend as? SQLiteBackend {
+            var value: Int64?
+            try SQLiteConnection(path: db.path).query(sql) { value = $0.int(0) }
+            return value
+        } else if let pg = backend as? PostgresBackend {
+            return try await pg.integerForTests(sql)
+        }
+        return nil
+    }
+
     static func execute(_ backend: any StoreBackend, sqlite: String, postgres: String, _ binds: [SQLValue]) async throws {
         if let db = backend as? SQLiteBackend {
             let conn = try SQLiteConnection(path: db.path)

@@ -1,5 +1,6 @@
 @testable import Access
 import FHIRCore
+import FHIRStore
 import Foundation
 import Testing
 

@@ -62,6 +62,20 @@ public struct AuditSeal: Sendable, Equatable {
     }
 }
 
+extension AuditRow {
+    /// The `patients` column as stored: none when the record is compact, since its facts list the
+    /// patients (a page of search results names twenty; the column doubled the row, past a 2 KB page).
+    /// A row with a compact record therefore has that record's patients (`AuditTrail.row` makes both
+    /// from one list). Space-separated otherwise.
+    var storedPatients: String? { AuditFacts.isCompact(record) ? nil : patients.joined(separator: " ") }
+
+    /// A stored row's patients: its column, or its compact record's when the column is empty.
+    static func patients(column: String?, record: [UInt8]) -> [String] {
+        if let column { return column.split(separator: " ").map(String.init) }
+        return AuditFacts(compact: record)?.patients ?? []
+    }
+}
+
 /// A search of the trail: by patient (the patient's access log), actor, organization, time and outcome.
 public struct AuditQuery: Sendable, Equatable {
     public var patient: String?

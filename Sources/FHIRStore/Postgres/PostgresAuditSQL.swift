@@ -15,9 +15,10 @@ extension PostgresResourceSQL {
                 let chain = try cells[9].decode(String?.self)
                 let seq = try cells[10].decode(Int64?.self)
                 let link = try cells[11].decode(ByteBuffer?.self)
+                let bytes = Array(record.readableBytesView)
                 let row = AuditRow(
                     recorded: recorded, action: action, outcome: Int(outcome), actor: actor, organization: organization, source: source,
-                    patients: (patients ?? "").split(separator: " ").map(String.init), record: Array(record.readableBytesView))
+                    patients: AuditRow.patients(column: patients, record: bytes), record: bytes)
                 return StoredAuditRow(aid: aid, row: row, chain: chain, sequence: seq, link: link.map { Array($0.readableBytesView) })
             }
         }
@@ -39,7 +40,7 @@ extension PostgresResourceSQL {
             let values: [SQLValue] = [
                 .int(aid), .int(row.recorded), .text(row.action), .int(Int64(row.outcome)), optional(row.actor),
                 optional(row.organization), optional(row.source),
-                .text(row.patients.joined(separator: " ")), .blob(row.record),
+                row.storedPatients.map { .text($0) } ?? .null, .blob(row.record),
             ]
             let first = binds.count
             binds += values
@@ -81,7 +82,7 @@ extension PostgresResourceSQL {
             rowTuples.append(
                 "(\(i), \(bind(.int(row.recorded)))::bigint, \(bind(.text(row.action)))::text, \(bind(.int(Int64(row.outcome))))::smallint, "
                     + "\(bind(optional(row.actor)))::text, \(bind(optional(row.organization)))::text, \(bind(optional(row.source)))::text, "
-                    + "\(bind(.text(row.patients.joined(separator: " "))))::text, \(bind(.blob(row.record)))::bytea)")
+                    + "\(bind(row.storedPatients.map { .text($0) } ?? .null))::text, \(bind(.blob(row.record)))::bytea)")
             for patient in Set(row.patients) { linkTuples.append("(\(i), \(bind(.text(patient)))::text)") }
         }
         let columns = "recorded, action, outcome, actor, organization, source, patients, record"

@@ -232,6 +232,14 @@ public final class PostgresBackend: StoreBackend, AuditBatchAppending {
         try await withSQL { _ = try await $0.rows(sql, binds) }
     }
 
+    /// The first column of the first row of a query outside the store's API, as an integer (tests
+    /// that look at rows as stored).
+    func integerForTests(_ sql: String) async throws -> Int64? {
+        try await withSQL { sql_ in
+            try await sql_.rows(sql, []).first.map { row in try PostgresErrors.decoding { try row.decode(Int64.self) } }
+        }
+    }
+
     /// Drops the backend's schema with everything in it (tests).
     func dropSchema() async throws {
         guard let schema else { return }

@@ -289,8 +289,10 @@ final class SQLiteAuditJournal: Sendable {
 
 /// The bytes of an audit row in the journal: a version byte, then its fields in order (integers as
 /// 8 bytes big-endian, strings and bytes with a 4-byte length, optional strings behind a presence byte).
+/// Version 2 puts a byte before the patients: 1 when they are the compact record's (not repeated),
+/// 0 before the count and list that version 1 always had. Version 1 frames are still read.
 enum AuditRowCodec {
-    static let version: UInt8 = 1
+    static let version: UInt8 = 2
 
     static func encode(_ row: AuditRow) -> [UInt8] {
         var out: [UInt8] = [version]
@@ -309,8 +311,14 @@ enum AuditRowCodec {
         optional(row.actor)
         optional(row.organization)
         optional(row.source)
-        int(Int64(row.patients.count))
-        for p in row.patients { bytes(p.utf8) }
+        // A compact record lists its patients itself (a page of search results names twenty).
+        if AuditFacts.isCompact(row.record) {
+            out.append(1)
+        } else {
+            out.append(0)
+            int(Int64(row.patients.count))
+            for p in row.patients { bytes(p.utf8) }
+        }
         bytes(row.record)
         return out
     }
@@ -341,17 +349,30 @@ enum AuditRowCodec {
             default: return nil
             }
         }
-        guard payload.first == version else { return nil }
+        guard let frameVersion = payload.first, frameVersion == 1 || frameVersion == version else { return nil }
         at = 1
         guard let recorded = int(), let action = string(), let outcome = int(), let actor = optional(), let organization = optional(),
-            let source = optional(), let count = int(), count >= 0, count <= Int64(payload.count)
+            let source = optional()
         else { return nil }
+        var inRecord = false
+        if frameVersion == version {
+            guard at < payload.count, payload[at] <= 1 else { return nil }
+            inRecord = payload[at] == 1
+            at += 1
+        }
         var patients: [String] = []
-        for _ in 0..<count {
-            guard let p = string() else { return nil }
-            patients.append(p)
+        if !inRecord {
+            guard let count = int(), count >= 0, count <= Int64(payload.count) else { return nil }
+            for _ in 0..<count {
+                guard let p = string() else { return nil }
+                patients.append(p)
+            }
         }
         guard let record = bytes(), at == payload.count else { return nil }
+        if inRecord {
+            guard let facts = AuditFacts(compact: Array(record)) else { return nil }
+            patients = facts.patients
+        }
         return AuditRow(recorded: recorded, action: action, outcome: Int(outcome), actor: actor, organization: organization, source: source,
                         patients: patients, record: Array(record))
     }

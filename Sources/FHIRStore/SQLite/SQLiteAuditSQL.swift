@@ -3,10 +3,10 @@ extension SQLiteConnection {
     static let auditColumns = "aid, recorded, action, outcome, actor, organization, source, patients, record, chain, seq, link"
 
     func auditRow(_ r: SQLiteRow) -> StoredAuditRow {
-        let patients = (r.text(7) ?? "").split(separator: " ").map(String.init)
+        let record = r.bytes(8)
         let row = AuditRow(
             recorded: r.int(1), action: r.text(2) ?? "", outcome: Int(r.int(3)), actor: r.text(4), organization: r.text(5),
-            source: r.text(6), patients: patients, record: r.bytes(8))
+            source: r.text(6), patients: AuditRow.patients(column: r.text(7), record: record), record: record)
         let chain = r.text(9)
         return StoredAuditRow(aid: r.int(0), row: row, chain: chain, sequence: chain == nil ? nil : r.int(10), link: chain == nil ? nil : r.bytes(11))
     }
@@ -32,7 +32,7 @@ extension SQLiteConnection {
                 let seal = seals?[i]
                 values += [.int(row.recorded), .text(row.action), .int(Int64(row.outcome)), row.actor.map { .text($0) } ?? .null,
                            row.organization.map { .text($0) } ?? .null, row.source.map { .text($0) } ?? .null,
-                           .text(row.patients.joined(separator: " ")), .blob(row.record),
+                           row.storedPatients.map { .text($0) } ?? .null, .blob(row.record),
                            seal.map { .text($0.chain) } ?? .null, seal.map { .int($0.sequence) } ?? .null, seal.map { .blob($0.link) } ?? .null]
             }
             let sql = multiRowInsert("audit_event", "recorded, action, outcome, actor, organization, source, patients, record, chain, seq, link",
