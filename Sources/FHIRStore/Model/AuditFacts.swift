@@ -129,7 +129,7 @@ public struct AuditFacts: Sendable, Equatable {
         var r = ByteReader(bytes)
         guard r.byte() == Self.marker,
             let recorded = r.varint(), recorded <= UInt64(Int64.max), let requestId = r.optional(), let action = r.string(),
-            let outcome = r.varint(), outcome <= 255, let detail = r.optional(), let changeReason = r.optional(), let roles = r.optional(),
+            let outcome = r.varint(), outcome <= UInt64(Int32.max), let detail = r.optional(), let changeReason = r.optional(), let roles = r.optional(),
             let fhirUser = r.optional(), let account = r.string(), let sourceAddress = r.optional(), let purpose = r.optional(),
             let breakGlass = r.byte(), breakGlass <= 1, let patientCount = r.count()
         else { return nil }
