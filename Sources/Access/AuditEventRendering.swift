@@ -9,7 +9,7 @@ extension AuditFacts {
 
     /// The record as a FHIR AuditEvent. `id` and `lastUpdated` are the trail's (its row number, the
     /// time recorded); without them the request's id is the event's.
-    public func eventJSON(id: String? = nil, lastUpdated: Int64? = nil) -> [UInt8] {
+    public func event(id: String? = nil, lastUpdated: Int64? = nil) -> JSON {
         let code: String = switch action {
         case "create": "C"
         case "update": "U"
@@ -17,202 +17,72 @@ extension AuditFacts {
         case "read", "vread", "search", "history": "R"
         default: "E"
         }
-        var w = AuditJSON()
-        w.open()
-        w.field("resourceType", "AuditEvent")
-        if let eventId = id ?? requestId, !eventId.isEmpty { w.field("id", eventId) }
-        if let lastUpdated {
-            w.key("meta")
-            w.open()
-            w.field("versionId", "1")
-            w.field("lastUpdated", InstantFormat.string(millis: lastUpdated))
-            w.close()
-        }
-        w.key("type")
-        if Self.restful.contains(action) {
-            w.coding(system: "http://terminology.hl7.org/CodeSystem/audit-event-type", code: "rest")
-        } else {
-            w.coding(system: "urn:kangqiao:audit-event", code: action)
-        }
-        w.key("subtype")
-        w.openArray()
-        w.coding(system: "http://hl7.org/fhir/restful-interaction", code: action)
-        w.closeArray()
-        w.field("action", code)
-        w.field("recorded", InstantFormat.string(millis: recorded))
-        w.field("outcome", String(outcome))
-        if let detail { w.field("outcomeDesc", detail) }
-        if let changeReason {
-            w.key("purposeOfEvent")
-            w.openArray()
-            w.open()
-            w.field("text", "change of a signed record: " + changeReason)
-            w.close()
-            w.closeArray()
-        }
-        w.key("agent")
-        w.openArray()
-        w.open()
-        w.key("type")
-        w.open()
-        w.field("text", roles ?? "in-process")
-        w.close()
-        w.key("who")
-        w.open()
-        if let fhirUser { w.field("reference", fhirUser) }
-        w.key("identifier")
-        w.identifier(system: "urn:kangqiao:account", value: account)
-        w.close()
-        w.key("requestor")
-        w.raw("true")
-        if let sourceAddress {
-            w.key("network")
-            w.open()
-            w.field("address", sourceAddress)
-            w.field("type", "2")
-            w.close()
-        }
+        var o = JSONObject([("resourceType", "AuditEvent")])
+        if let eventId = id ?? requestId, !eventId.isEmpty { o["id"] = .string(eventId) }
+        if let lastUpdated { o["meta"] = ["versionId": "1", "lastUpdated": .string(InstantFormat.string(millis: lastUpdated))] }
+        o["type"] = Self.restful.contains(action)
+            ? ["system": "http://terminology.hl7.org/CodeSystem/audit-event-type", "code": "rest"]
+            : ["system": "urn:kangqiao:audit-event", "code": .string(action)]
+        o["subtype"] = [["system": "http://hl7.org/fhir/restful-interaction", "code": .string(action)]]
+        o["action"] = .string(code)
+        o["recorded"] = .string(InstantFormat.string(millis: recorded))
+        o["outcome"] = .string(String(outcome))
+        if let detail { o["outcomeDesc"] = .string(detail) }
+        if let changeReason { o["purposeOfEvent"] = [["text": .string("change of a signed record: " + changeReason)]] }
+
+        var who = JSONObject()
+        if let fhirUser { who["reference"] = .string(fhirUser) }
+        who["identifier"] = ["system": "urn:kangqiao:account", "value": .string(account)]
+        var agent = JSONObject([("type", ["text": .string(roles ?? "in-process")]), ("who", .object(who)), ("requestor", true)])
+        if let sourceAddress { agent["network"] = ["address": .string(sourceAddress), "type": "2"] }
         if let purpose {
-            w.key("purposeOfUse")
-            w.openArray()
-            w.open()
+            var use = JSONObject()
             if breakGlass {
                 // Flagged for the regulator and the patient: emergency access without a relationship.
-                w.key("coding")
-                w.openArray()
-                w.open()
-                w.field("system", "http://terminology.hl7.org/CodeSystem/v3-ActReason")
-                w.field("code", "BTG")
-                w.field("display", "break the glass")
-                w.close()
-                w.closeArray()
+                use["coding"] = [["system": "http://terminology.hl7.org/CodeSystem/v3-ActReason", "code": "BTG", "display": "break the glass"]]
             }
-            w.field("text", purpose)
-            w.close()
-            w.closeArray()
+            use["text"] = .string(purpose)
+            agent["purposeOfUse"] = [.object(use)]
         }
-        w.close()
-        w.closeArray()
-        w.key("source")
-        w.raw(#"{"observer":{"display":"kangqiao"}}"#)
-        if !patients.isEmpty || !entities.isEmpty || moreEntities > 0 || requestLine != nil {
-            w.key("entity")
-            w.openArray()
-            for p in patients {
-                w.open()
-                w.key("what")
-                w.reference(p)
-                w.key("role")
-                w.raw(#"{"system":"http://terminology.hl7.org/CodeSystem/object-role","code":"1","display":"Patient"}"#)
-                w.close()
-            }
-            for e in entities {
-                w.open()
-                w.key("what")
-                w.reference("\(e.reference)/_history/\(e.version)")
-                w.close()
-            }
-            if moreEntities > 0 {
-                w.open()
-                w.field("description", "and \(moreEntities) more resources")
-                w.close()
-            }
-            if let requestLine {
-                w.open()
-                w.key("type")
-                w.raw(#"{"system":"http://terminology.hl7.org/CodeSystem/audit-entity-type","code":"2"}"#)
-                w.field("query", Data(requestLine.utf8).base64EncodedString())
-                w.field("description", requestLine)
-                w.close()
-            }
-            w.closeArray()
+        o["agent"] = [.object(agent)]
+        o["source"] = ["observer": ["display": "kangqiao"]]
+
+        var listed: [JSON] = patients.map { patient in
+            ["what": ["reference": .string(patient)],
+             "role": ["system": "http://terminology.hl7.org/CodeSystem/object-role", "code": "1", "display": "Patient"]]
         }
-        w.close()
-        return w.bytes
+        listed += entities.map { ["what": ["reference": .string("\($0.reference)/_history/\($0.version)")]] }
+        if moreEntities > 0 { listed.append(["description": .string("and \(moreEntities) more resources")]) }
+        if let requestLine {
+            listed.append([
+                "type": ["system": "http://terminology.hl7.org/CodeSystem/audit-entity-type", "code": "2"],
+                "query": .string(Data(requestLine.utf8).base64EncodedString()), "description": .string(requestLine),
+            ])
+        }
+        if !listed.isEmpty { o["entity"] = .array(listed) }
+        return .object(o)
     }
 
-    /// A stored record as a FHIR AuditEvent: a compact one rendered, a JSON one as it is (with the
-    /// trail's id and meta when they are given).
-    public static func eventJSON(record: [UInt8], id: String? = nil, lastUpdated: Int64? = nil) -> [UInt8] {
-        if let facts = AuditFacts(compact: record) { return facts.eventJSON(id: id, lastUpdated: lastUpdated) }
-        guard id != nil || lastUpdated != nil, var o = (try? JSONParser.parse(record))?.objectValue else { return record }
-        o["id"] = nil
-        o["meta"] = nil
-        if let id { o.set("id", .string(id), insertingAt: min(1, o.count)) }
+    /// A stored record as a FHIR AuditEvent: a compact one rendered, a JSON one as it is but with the
+    /// trail's id and meta when they are given; nil for a record that is neither.
+    public static func event(record: [UInt8], id: String? = nil, lastUpdated: Int64? = nil) -> JSON? {
+        if let facts = AuditFacts(compact: record) { return facts.event(id: id, lastUpdated: lastUpdated) }
+        guard var o = (try? JSONParser.parse(record))?.objectValue else { return nil }
+        if id != nil || lastUpdated != nil {
+            o["id"] = nil
+            o["meta"] = nil
+        }
+        if let id { o.set("id", .string(id), insertingAt: 1) }
         if let lastUpdated {
-            o.set("meta", .object(JSONObject([("versionId", "1"), ("lastUpdated", .string(InstantFormat.string(millis: lastUpdated)))])),
-                  insertingAt: min(id == nil ? 1 : 2, o.count))
+            o.set("meta", ["versionId": "1", "lastUpdated": .string(InstantFormat.string(millis: lastUpdated))], insertingAt: id == nil ? 1 : 2)
         }
-        return JSONWriter.bytes(.object(o))
-    }
-}
-
-/// A compact JSON writer for audit events: objects, keys and escaped strings appended in order,
-/// commas placed by the writer.
-struct AuditJSON {
-    private(set) var bytes: [UInt8] = []
-    /// Whether the innermost open object or array already has a member (the next needs a comma).
-    private var hasMember: [Bool] = []
-
-    init() { bytes.reserveCapacity(1_024) }
-
-    /// A balanced literal value (after `key`, or as an array member).
-    mutating func raw(_ text: StaticString) {
-        separate()
-        text.withUTF8Buffer { bytes += $0 }
+        return .object(o)
     }
 
-    mutating func open() { begin(UInt8(ascii: "{")) }
-    mutating func close() { end(UInt8(ascii: "}")) }
-    mutating func openArray() { begin(UInt8(ascii: "[")) }
-    mutating func closeArray() { end(UInt8(ascii: "]")) }
-
-    private mutating func begin(_ bracket: UInt8) {
-        separate()
-        bytes.append(bracket)
-        hasMember.append(false)
-    }
-
-    private mutating func end(_ bracket: UInt8) {
-        bytes.append(bracket)
-        hasMember.removeLast()
-    }
-
-    private mutating func separate() {
-        guard let last = hasMember.last else { return }
-        if last && bytes.last != UInt8(ascii: ":") { bytes.append(UInt8(ascii: ",")) }
-        hasMember[hasMember.count - 1] = true
-    }
-
-    mutating func key(_ name: StaticString) {
-        separate()
-        bytes.append(UInt8(ascii: "\""))
-        name.withUTF8Buffer { bytes += $0 }
-        bytes += [UInt8(ascii: "\""), UInt8(ascii: ":")]
-    }
-
-    mutating func field(_ name: StaticString, _ value: String) {
-        key(name)
-        JSONWriter.writeString(value, into: &bytes)
-    }
-
-    mutating func coding(system: String, code: String) {
-        open()
-        field("system", system)
-        field("code", code)
-        close()
-    }
-
-    mutating func identifier(system: String, value: String) {
-        open()
-        field("system", system)
-        field("value", value)
-        close()
-    }
-
-    mutating func reference(_ reference: String) {
-        open()
-        field("reference", reference)
-        close()
+    /// `event(record:…)` as bytes; a JSON record asked for as it is comes back byte for byte, and an
+    /// unreadable one as stored.
+    public static func eventJSON(record: [UInt8], id: String? = nil, lastUpdated: Int64? = nil) -> [UInt8] {
+        if !isCompact(record), id == nil, lastUpdated == nil { return record }
+        return event(record: record, id: id, lastUpdated: lastUpdated).map { JSONWriter.bytes($0) } ?? record
     }
 }

@@ -47,7 +47,7 @@ extension FHIRDispatcher {
             ("resourceType", "Bundle"), ("type", "searchset"),
             ("link", .array(links.map { .object(JSONObject([("relation", .string($0.0)), ("url", .string($0.1))])) })),
             ("entry", .array(page.compactMap { row in
-                (try? JSONParser.parse(Self.served(row))).map { resource in
+                AuditFacts.event(record: row.row.record, id: String(row.aid), lastUpdated: row.row.recorded).map { resource in
                     .object(JSONObject([("fullUrl", .string(r.baseURL + "/AuditEvent/\(row.aid)")), ("resource", resource)]))
                 }
             })),

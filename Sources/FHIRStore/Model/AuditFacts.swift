@@ -1,7 +1,7 @@
 import Foundation
 
 /// What one audit record says (R-SEC-2), in the compact form the trail stores and the hash chain
-/// covers; shown as a FHIR AuditEvent only when the trail is read (`eventJSON`, in Access).
+/// covers; shown as a FHIR AuditEvent only when the trail is read (`event`, in Access).
 ///
 /// A record is written on every read and search, and read back rarely: building the AuditEvent's
 /// JSON for each one was a tenth of a search's CPU, and its bytes (most of them fixed code system
