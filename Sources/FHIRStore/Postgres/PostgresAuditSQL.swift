@@ -24,50 +24,13 @@ extension PostgresResourceSQL {
         }
     }
 
-    /// Rows get their ids from the sequence first, so events and their patients go in two
-    /// multi-row statements whatever the batch size.
+    /// `batch` and its patient links in one statement; answers the rows' ids, in order. The rows draw
+    /// their ids from the sequence in a materialized CTE that both INSERTs read, so each row's id is
+    /// drawn once. In a write transaction this is one round trip where three were; on its own (the
+    /// group commit of reads, `appendAuditAtomically`) it is its own transaction, synced at commit like
+    /// any other, where a transaction took five round trips.
     func appendAudit(_ batch: [AuditRow]) async throws -> [Int64] {
         guard !batch.isEmpty else { return [] }
-        let ids = try await rows("SELECT nextval('audit_event_aid_seq') FROM generate_series(1, $1)",
-                                 [.int(Int64(batch.count))]).map { row in try PostgresErrors.decoding { try row.decode(Int64.self) } }
-        guard ids.count == batch.count else { throw StoreError.database("PostgreSQL: the audit sequence answered too few ids") }
-        var binds: [SQLValue] = []
-        var tuples: [String] = []
-        var patientBinds: [SQLValue] = []
-        var patientTuples: [String] = []
-        for (row, aid) in zip(batch, ids) {
-            func optional(_ s: String?) -> SQLValue { s.map { SQLValue.text($0) } ?? .null }
-            let values: [SQLValue] = [
-                .int(aid), .int(row.recorded), .text(row.action), .int(Int64(row.outcome)), optional(row.actor),
-                optional(row.organization), optional(row.source),
-                row.storedPatients.map { .text($0) } ?? .null, .blob(row.record),
-            ]
-            let first = binds.count
-            binds += values
-            tuples.append("(" + (1...values.count).map { "$\(first + $0)" }.joined(separator: ", ") + ")")
-            for patient in Set(row.patients) {
-                let p = patientBinds.count
-                patientBinds += [.text(patient), .int(aid)]
-                patientTuples.append("($\(p + 1), $\(p + 2))")
-            }
-        }
-        _ = try await rows(
-            "INSERT INTO audit_event (aid, recorded, action, outcome, actor, organization, source, patients, record) VALUES "
-                + tuples.joined(separator: ", "), binds)
-        if !patientTuples.isEmpty {
-            _ = try await rows(
-                "INSERT INTO audit_patient (patient, aid) VALUES " + patientTuples.joined(separator: ", ") + " ON CONFLICT DO NOTHING",
-                patientBinds)
-        }
-        return ids
-    }
-
-    /// `batch` and its patient links in one statement, run on its own (an implicit transaction, synced
-    /// at commit like any other): one round trip where a transaction took five (BEGIN, the ids, the
-    /// two INSERTs, COMMIT), for the group commit of reads. The rows draw their ids from the sequence
-    /// in a materialized CTE that both INSERTs read, so each row's id is drawn once.
-    func appendAuditAtomically(_ batch: [AuditRow]) async throws {
-        guard !batch.isEmpty else { return }
         var binds: [SQLValue] = []
         func bind(_ v: SQLValue) -> String {
             binds.append(v)
@@ -86,19 +49,22 @@ extension PostgresResourceSQL {
             for patient in Set(row.patients) { linkTuples.append("(\(i), \(bind(.text(patient)))::text)") }
         }
         let columns = "recorded, action, outcome, actor, organization, source, patients, record"
-        let values = "(VALUES \(rowTuples.joined(separator: ", "))) AS v(ord, \(columns))"
-        if linkTuples.isEmpty {
-            _ = try await rows("INSERT INTO audit_event (aid, \(columns)) SELECT nextval('audit_event_aid_seq'), \(columns) FROM \(values)", binds)
-            return
-        }
-        _ = try await rows(
+        let links = linkTuples.isEmpty ? "" : """
+            ,
+                links AS (INSERT INTO audit_patient (patient, aid)
+                    SELECT l.patient, batch.aid FROM (VALUES \(linkTuples.joined(separator: ", "))) AS l(ord, patient) JOIN batch ON batch.ord = l.ord
+                    ON CONFLICT DO NOTHING)
             """
-            WITH batch AS MATERIALIZED (SELECT nextval('audit_event_aid_seq') AS aid, v.* FROM \(values)),
-                events AS (INSERT INTO audit_event (aid, \(columns)) SELECT aid, \(columns) FROM batch)
-            INSERT INTO audit_patient (patient, aid)
-            SELECT l.patient, batch.aid FROM (VALUES \(linkTuples.joined(separator: ", "))) AS l(ord, patient) JOIN batch ON batch.ord = l.ord
-            ON CONFLICT DO NOTHING
-            """, binds)
+        let ids = try await rows(
+            """
+            WITH batch AS MATERIALIZED (
+                    SELECT nextval('audit_event_aid_seq') AS aid, v.* FROM (VALUES \(rowTuples.joined(separator: ", "))) AS v(ord, \(columns))),
+                events AS (INSERT INTO audit_event (aid, \(columns)) SELECT aid, \(columns) FROM batch)\(links)
+            SELECT aid FROM batch ORDER BY ord
+            """, binds
+        ).map { row in try PostgresErrors.decoding { try row.decode(Int64.self) } }
+        guard ids.count == batch.count else { throw StoreError.database("PostgreSQL: the audit insert answered \(ids.count) of \(batch.count) ids") }
+        return ids
     }
 
     func unsealedAudit(limit: Int) async throws -> [StoredAuditRow] {

@@ -181,7 +181,7 @@ public final class PostgresBackend: StoreBackend, AuditBatchAppending {
     }
 
     public func searchAudit(_ query: AuditQuery) async throws -> [StoredAuditRow] { try await withSQL { try await $0.searchAudit(query) } }
-    public func appendAuditAtomically(_ rows: [AuditRow]) async throws { try await withSQL { try await $0.appendAuditAtomically(rows) } }
+    public func appendAuditAtomically(_ rows: [AuditRow]) async throws { _ = try await withSQL { try await $0.appendAudit(rows) } }
     public func auditChain(_ chain: String) async throws -> [StoredAuditRow] { try await withSQL { try await $0.auditChain(chain) } }
     public func auditChains() async throws -> [String] { try await withSQL { try await $0.auditChains() } }
 
@@ -235,8 +235,8 @@ public final class PostgresBackend: StoreBackend, AuditBatchAppending {
     /// The first column of the first row of a query outside the store's API, as an integer (tests
     /// that look at rows as stored).
     func integerForTests(_ sql: String) async throws -> Int64? {
-        try await withSQL { sql_ in
-            try await sql_.rows(sql, []).first.map { row in try PostgresErrors.decoding { try row.decode(Int64.self) } }
+        try await withSQL { conn in
+            try await conn.rows(sql, []).first.map { row in try PostgresErrors.decoding { try row.decode(Int64.self) } }
         }
     }
 
