@@ -91,9 +91,9 @@ public struct AuditSealer: AuditRowSealing {
         out.append(UInt8(min(link.anchors.count, 255)))
         for a in link.anchors.prefix(255) {
             let name = Array(a.chain.utf8.prefix(Int(UInt16.max)))
-            withUnsafeBytes(of: UInt16(name.count).bigEndian) { out += $0 }
+            out.appendBigEndian(UInt16(name.count))
             out += name
-            withUnsafeBytes(of: a.sequence.bigEndian) { out += $0 }
+            out.appendBigEndian(a.sequence)
             out += a.linkHash
         }
         return out
@@ -113,20 +113,19 @@ public struct AuditSealer: AuditRowSealing {
 
     private static func binaryLink(_ bytes: [UInt8]) -> LinkFields? {
         var at = 1
-        func take(_ n: Int) -> [UInt8]? {
+        func take(_ n: Int) -> ArraySlice<UInt8>? {
             guard bytes.count - at >= n else { return nil }
             defer { at += n }
-            return Array(bytes[at..<at + n])
+            return bytes[at..<at + n]
         }
         guard let record = take(32), let prev = take(32), let hash = take(32), let count = take(1)?.first else { return nil }
         var anchors: [AuditAnchor] = []
         for _ in 0..<Int(count) {
-            guard let length = take(2), let name = take(Int(length[0]) << 8 | Int(length[1])), let seq = take(8), let linkHash = take(32)
+            guard let length = take(2), let name = take(Int(UInt16(bigEndian: length))), let seq = take(8), let linkHash = take(32)
             else { return nil }
-            anchors.append(AuditAnchor(chain: String(decoding: name, as: UTF8.self), sequence: seq.reduce(0) { $0 << 8 | Int64($1) },
-                                       linkHash: linkHash))
+            anchors.append(AuditAnchor(chain: String(decoding: name, as: UTF8.self), sequence: Int64(bigEndian: seq), linkHash: Array(linkHash)))
         }
-        return at == bytes.count ? (record, prev, hash, anchors) : nil
+        return at == bytes.count ? (Array(record), Array(prev), Array(hash), anchors) : nil
     }
 
     /// Links written before the binary form.

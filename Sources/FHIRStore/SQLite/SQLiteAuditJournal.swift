@@ -377,17 +377,3 @@ enum AuditRowCodec {
                         patients: patients, record: Array(record))
     }
 }
-
-// Integers as big-endian bytes, in the journal's frames and records and the import position.
-extension Array where Element == UInt8 {
-    mutating func appendBigEndian<T: FixedWidthInteger>(_ value: T) {
-        Swift.withUnsafeBytes(of: value.bigEndian) { self += $0 }
-    }
-}
-
-extension FixedWidthInteger {
-    /// The integer stored big-endian in `bytes` (exactly its width).
-    init(bigEndian bytes: ArraySlice<UInt8>) {
-        self = bytes.reduce(0) { $0 << 8 | Self($1) }
-    }
-}
