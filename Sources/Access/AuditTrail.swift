@@ -42,15 +42,11 @@ public struct AuditTrail: InteractionHook {
         try await appender.append(Self.row(action: action, outcome: outcome, records: records, context: context, detail: detail))
     }
 
-    /// The patients a resource is about: itself for a Patient, else the patient its `subject`,
-    /// `patient` or `beneficiary` references (the compartment's usual links).
-    static func patients(of records: [ResourceRecord]) -> [String] {
-        patientsAndReferences(of: records, listing: 0).patients
-    }
-
-    /// The patients of `records` and the `Type/id` of the first `listing` of them, in one pass: a
-    /// Patient's reference is built once and serves as both (a page of search results is a record
-    /// per read; building each string twice and growing the set as it went was 4 µs of 20 Patients).
+    /// The patients `records` are about — a Patient itself, else the patient its `subject`, `patient`
+    /// or `beneficiary` references (the compartment's usual links) — and the `Type/id` of the first
+    /// `listing` of them, in one pass: a Patient's reference is built once and serves as both (a page
+    /// of search results is a record per read; building each string twice and growing the set as it
+    /// went was 4 µs of 20 Patients).
     static func patientsAndReferences(of records: [ResourceRecord], listing: Int) -> (patients: [String], references: [String]) {
         var found: [String] = []
         var references: [String] = []
@@ -86,7 +82,7 @@ public struct AuditTrail: InteractionHook {
             recorded: now, requestId: context.requestId.isEmpty ? nil : context.requestId, action: action, outcome: outcome, detail: detail,
             changeReason: context.changeReason, roles: principal.map { $0.roles.joined(separator: " ") }, fhirUser: principal?.fhirUser,
             account: principal?.subject ?? "kangqiao", sourceAddress: context.sourceAddress, purpose: context.purpose,
-            breakGlass: context.purpose != nil && CareRelationshipRule.isBreakGlass(context), patients: patients,
+            breakGlass: CareRelationshipRule.isBreakGlass(context), patients: patients,
             entities: zip(references, records).map { AuditFacts.Entity(reference: $0, version: $1.versionId) },
             moreEntities: max(0, records.count - maxEntities), requestLine: context.requestLine)
         return AuditRow(
@@ -97,9 +93,9 @@ public struct AuditTrail: InteractionHook {
 
 /// Group commit for audit records of reads: concurrent callers' records go to the store in shared
 /// transactions (one statement each where the backend can: `AuditBatchAppending`), and each caller
-/// returns when its transaction is durable. Up to `maxInFlight`
-/// batches are written at once, so the next batch's statements run while the previous one's commit
-/// is being synced (the SQLite writer and PostgreSQL both overlap them) instead of waiting for it.
+/// returns when its transaction is durable. Up to `maxInFlight` batches are written at once, so the
+/// next batch's statements run while the previous one's commit is being synced (the SQLite writer and
+/// PostgreSQL both overlap them) instead of waiting for it.
 public actor AuditAppender {
     private let backend: any StoreBackend
     private var pending: [(AuditRow, CheckedContinuation<Void, Error>)] = []
