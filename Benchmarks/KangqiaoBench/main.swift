@@ -10,6 +10,7 @@ let commands: [BenchCommand] = [
     IngestBenchmark.command,
     SearchBenchmark.command,
     AccessBenchmark.command,
+    AuditAppendBenchmark.command,
 ]
 
 await BenchCommand.main(commands: commands, arguments: Array(CommandLine.arguments.dropFirst()))

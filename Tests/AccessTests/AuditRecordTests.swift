@@ -93,6 +93,12 @@ struct AuditRecordTests {
         for n in 0..<row.record.count { #expect(AuditFacts(compact: Array(row.record.prefix(n))) == nil) }
         #expect(AuditFacts(compact: [0x7B] + row.record.dropFirst()) == nil)
         #expect(AuditFacts(compact: row.record + [0]) == nil)
+        // The patients alone (what the journal's import reads) are the same ones, and a cut before
+        // the last of them is refused too.
+        #expect(AuditFacts.patients(compact: row.record) == row.patients)
+        let lastPatientEnd = try #require((0...row.record.count).first { AuditFacts.patients(compact: Array(row.record.prefix($0))) != nil })
+        #expect(AuditFacts.patients(compact: Array(row.record.prefix(lastPatientEnd))) == row.patients)
+        #expect(AuditFacts.patients(compact: Array(#"{"resourceType":"AuditEvent"}"#.utf8)) == nil)
     }
 
     @Test("a record stored as AuditEvent JSON (before the compact form, or posted by a system) is shown as it is, with the trail's id")

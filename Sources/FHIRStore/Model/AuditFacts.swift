@@ -121,6 +121,23 @@ public struct AuditFacts: Sendable, Equatable {
         return out
     }
 
+    /// The patients of a compact record alone, without building the rest (the journal's import and
+    /// the trail's rows need only them); nil for anything else.
+    public static func patients(compact bytes: [UInt8]) -> [String]? {
+        var r = ByteReader(bytes)
+        guard r.byte() == Self.marker, r.varint() != nil, r.skipOptional(), r.skipString(), r.varint() != nil,
+            r.skipOptional(), r.skipOptional(), r.skipOptional(), r.skipOptional(), r.skipString(), r.skipOptional(), r.skipOptional(),
+            r.byte() != nil, let patientCount = r.count()
+        else { return nil }
+        var patients: [String] = []
+        patients.reserveCapacity(patientCount)
+        for _ in 0..<patientCount {
+            guard let p = r.string() else { return nil }
+            patients.append(p)
+        }
+        return patients
+    }
+
     /// Whether `record` is in this form (else AuditEvent JSON).
     public static func isCompact(_ record: [UInt8]) -> Bool { record.first == marker }
 
@@ -203,6 +220,20 @@ private struct ByteReader {
     mutating func string() -> String? {
         guard let n = count() else { return nil }
         return string(length: n)
+    }
+
+    mutating func skipString() -> Bool {
+        guard let n = count(), bytes.count - at >= n else { return false }
+        at += n
+        return true
+    }
+
+    mutating func skipOptional() -> Bool {
+        guard let n = count() else { return false }
+        guard n > 0 else { return true }
+        guard bytes.count - at >= n - 1 else { return false }
+        at += n - 1
+        return true
     }
 
     /// nil when the bytes are bad; .some(nil) when the field is absent.

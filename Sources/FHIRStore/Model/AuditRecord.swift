@@ -72,7 +72,7 @@ extension AuditRow {
     /// A stored row's patients: its column, or its compact record's when the column is empty.
     static func patients(column: String?, record: [UInt8]) -> [String] {
         if let column { return column.split(separator: " ").map(String.init) }
-        return AuditFacts(compact: record)?.patients ?? []
+        return AuditFacts.patients(compact: record) ?? []
     }
 }
 
