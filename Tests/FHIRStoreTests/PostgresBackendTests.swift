@@ -48,17 +48,21 @@ struct PostgresBackendTests {
             let batch = [row(1, patients: ["Patient/a"]), row(2, patients: []), row(3, patients: ["Patient/a", "Patient/b", "Patient/a"]),
                          row(4, patients: ["Patient/b"])]
             try await db.appendAuditAtomically(batch)
-            try await db.appendAuditAtomically([row(5, patients: [])])  // no links at all: the plain INSERT
+            try await db.appendAuditAtomically([row(5, patients: [])])  // no links at all: empty link arrays
             let all = try await db.searchAudit(AuditQuery(limit: 100))
             #expect(all.count == 5 && Set(all.map(\.aid)).count == 5)
             #expect(all.map(\.row).sorted { $0.recorded < $1.recorded } == batch + [row(5, patients: [])])
             // Each row's links name its own id: the patient's access log finds exactly the rows about them.
             #expect(Set(try await db.searchAudit(AuditQuery(patient: "Patient/a")).map(\.row.recorded)) == [1_001, 1_003])
             #expect(Set(try await db.searchAudit(AuditQuery(patient: "Patient/b")).map(\.row.recorded)) == [1_003, 1_004])
-            // A batch that fails leaves nothing: a row too long for the statement's smallint outcome.
-            var bad = row(6, patients: ["Patient/c"])
-            bad.outcome = 70_000
+            // A batch that fails in the database leaves nothing: its rows go in before its links, and a
+            // link that PostgreSQL refuses (text cannot hold NUL) fails the statement after them.
+            let bad = row(6, patients: ["Patient/c\u{0}"])
             await #expect(throws: (any Error).self) { try await db.appendAuditAtomically([row(7, patients: ["Patient/c"]), bad]) }
+            // An outcome the column cannot hold is refused, not cut to fit.
+            var outOfRange = row(8, patients: ["Patient/c"])
+            outOfRange.outcome = 70_000
+            await #expect(throws: StoreError.self) { try await db.appendAuditAtomically([outOfRange]) }
             let afterFailure = try await db.searchAudit(AuditQuery(limit: 100))
             #expect(afterFailure.count == 5 && !afterFailure.contains { $0.row.patients.contains("Patient/c") })
         }

@@ -24,45 +24,12 @@ extension PostgresResourceSQL {
         }
     }
 
-    /// `batch` and its patient links in one statement; answers the rows' ids, in order. The rows draw
-    /// their ids from the sequence in a materialized CTE that both INSERTs read, so each row's id is
-    /// drawn once. In a write transaction this is one round trip where three were; on its own (the
-    /// group commit of reads, `appendAuditAtomically`) it is its own transaction, synced at commit like
-    /// any other, where a transaction took five round trips.
+    /// `batch` and its patient links in one prepared statement (`AppendAuditStatement`); answers the
+    /// rows' ids, in order. In a write transaction it is one round trip; on its own (the group commit
+    /// of reads, `appendAuditAtomically`) it is its own transaction, synced at commit like any other.
     func appendAudit(_ batch: [AuditRow]) async throws -> [Int64] {
         guard !batch.isEmpty else { return [] }
-        var binds: [SQLValue] = []
-        func bind(_ v: SQLValue) -> String {
-            binds.append(v)
-            return "$\(binds.count)"
-        }
-        func optional(_ s: String?) -> SQLValue { s.map { SQLValue.text($0) } ?? .null }
-        var rowTuples: [String] = []
-        var linkTuples: [String] = []
-        rowTuples.reserveCapacity(batch.count)
-        for (i, row) in batch.enumerated() {
-            // Each row's position ties its links to it (a literal: it is our own integer).
-            rowTuples.append(
-                "(\(i), \(bind(.int(row.recorded)))::bigint, \(bind(.text(row.action)))::text, \(bind(.int(Int64(row.outcome))))::smallint, "
-                    + "\(bind(optional(row.actor)))::text, \(bind(optional(row.organization)))::text, \(bind(optional(row.source)))::text, "
-                    + "\(bind(row.storedPatients.map { .text($0) } ?? .null))::text, \(bind(.blob(row.record)))::bytea)")
-            for patient in Set(row.patients) { linkTuples.append("(\(i), \(bind(.text(patient)))::text)") }
-        }
-        let columns = "recorded, action, outcome, actor, organization, source, patients, record"
-        let links = linkTuples.isEmpty ? "" : """
-            ,
-                links AS (INSERT INTO audit_patient (patient, aid)
-                    SELECT l.patient, batch.aid FROM (VALUES \(linkTuples.joined(separator: ", "))) AS l(ord, patient) JOIN batch ON batch.ord = l.ord
-                    ON CONFLICT DO NOTHING)
-            """
-        let ids = try await rows(
-            """
-            WITH batch AS MATERIALIZED (
-                    SELECT nextval('audit_event_aid_seq') AS aid, v.* FROM (VALUES \(rowTuples.joined(separator: ", "))) AS v(ord, \(columns))),
-                events AS (INSERT INTO audit_event (aid, \(columns)) SELECT aid, \(columns) FROM batch)\(links)
-            SELECT aid FROM batch ORDER BY ord
-            """, binds
-        ).map { row in try PostgresErrors.decoding { try row.decode(Int64.self) } }
+        let ids = try await rows(try AppendAuditStatement(batch))
         guard ids.count == batch.count else { throw StoreError.database("PostgreSQL: the audit insert answered \(ids.count) of \(batch.count) ids") }
         return ids
     }
@@ -85,16 +52,7 @@ extension PostgresResourceSQL {
 
     func sealAudit(_ seals: [AuditSeal]) async throws {
         guard !seals.isEmpty else { return }
-        var binds: [SQLValue] = []
-        var tuples: [String] = []
-        for s in seals {
-            let f = binds.count
-            binds += [.int(s.aid), .text(s.chain), .int(s.sequence), .blob(s.link)]
-            tuples.append("($\(f + 1)::bigint, $\(f + 2)::text, $\(f + 3)::bigint, $\(f + 4)::bytea)")
-        }
-        _ = try await rows(
-            "UPDATE audit_event a SET chain = v.chain, seq = v.seq, link = v.link FROM (VALUES \(tuples.joined(separator: ", "))) "
-                + "AS v(aid, chain, seq, link) WHERE a.aid = v.aid AND a.chain IS NULL", binds)
+        _ = try await rows(SealAuditStatement(seals))
     }
 
     func pruneAudit(chain: String, throughSequence sequence: Int64) async throws {
