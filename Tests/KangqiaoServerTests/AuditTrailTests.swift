@@ -123,7 +123,7 @@ struct AuditTrailTests {
         }
     }
 
-    @Test("reads recorded while the sealer runs are chained as they reach the trail, among the writes' records",
+    @Test("reads are chained as they reach the trail (SQLite) or by the sealer's rounds (PostgreSQL), among the writes' records, in one chain without gaps",
           arguments: ServerBackendKind.allCases)
     func readsSealedOnImport(kind: ServerBackendKind) async throws {
         try await withFHIRServer(kind) { fhir, runtime in
@@ -142,6 +142,23 @@ struct AuditTrailTests {
             let report = try await AuditVerifier.verify(backend)
             #expect(report.breaks.isEmpty && report.chains["instance-j"] == 6 && report.unsealed == 0)
             #expect(try await backend.auditChain("instance-j").map(\.sequence) == (1...6).map { Int64($0) })
+            // Concurrent reads (several groups) and creates, with the sealer's rounds running between
+            // them: one chain without gaps or repeats.
+            try await withThrowingTaskGroup(of: Void.self) { group in
+                for i in 0..<40 {
+                    group.addTask {
+                        if i % 10 == 0 { _ = try await fhir.post("/fhir/Patient", Self.patient) }
+                        #expect(try await fhir.get("/fhir/Patient/\(id)?m=\(i)").status == 200)
+                    }
+                }
+                group.addTask { for _ in 0..<5 { try await sealer.sealPending() } }
+                try await group.waitForAll()
+            }
+            if let journaling = backend as? any AuditJournaling { try await journaling.importAuditJournal() }
+            try await sealer.sealPending()
+            let after = try await AuditVerifier.verify(backend)
+            #expect(after.breaks.isEmpty && after.unsealed == 0 && after.chains["instance-j"] == 6 + 40 + 4)
+            #expect(try await backend.auditChain("instance-j").map(\.sequence) == (1...50).map { Int64($0) })
         }
     }
 

@@ -46,8 +46,25 @@ extension PostgresResourceSQL {
         return try await auditRows("SELECT \(Self.auditColumns) FROM audit_event WHERE chain = $1 ORDER BY seq DESC LIMIT 1", [.text(chain)]).first
     }
 
+    /// Each chain's last row: the chains' names by skipping through the (chain, seq) index, then each
+    /// head by a LATERAL look-up in it, a plan that does not depend on statistics. The portable form
+    /// (`AuditTrailSQL.heads`, a join on a scalar subquery) takes the primary key when the table's
+    /// statistics are fresh, but on a trail filling faster than autovacuum analyzes it PostgreSQL
+    /// planned it as a hash join over a sequential scan of the whole trail (seen in the sealer's
+    /// rounds under the audit benchmarks).
+    static let auditHeadsSQL = """
+        WITH RECURSIVE chains(name) AS (
+            SELECT (SELECT min(chain) FROM audit_event WHERE chain IS NOT NULL)
+            UNION ALL
+            SELECT (SELECT min(chain) FROM audit_event WHERE chain > chains.name) FROM chains WHERE chains.name IS NOT NULL)
+        SELECT h.* FROM chains CROSS JOIN LATERAL (
+            SELECT \(PostgresResourceSQL.auditColumns) FROM audit_event WHERE chain = chains.name ORDER BY seq DESC LIMIT 1) AS h
+        WHERE chains.name IS NOT NULL
+        ORDER BY h.chain
+        """
+
     func auditHeads() async throws -> [StoredAuditRow] {
-        try await auditRows(AuditTrailSQL.heads, [])
+        try await auditRows(Self.auditHeadsSQL, [])
     }
 
     func sealAudit(_ seals: [AuditSeal]) async throws {
