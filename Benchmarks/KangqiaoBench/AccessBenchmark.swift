@@ -14,7 +14,7 @@ enum AccessBenchmark {
     static let command = BenchCommand(
         name: "access",
         summary: "cost of authorization + audit on create, read and search (ratio of throughputs)",
-        usage: "[--connections N] [--duration S] [--warmup S] [--database sqlite|postgres|all] [--profile create|read|search [--unsecured] [--patients N]]",
+        usage: "[--connections N] [--duration S] [--warmup S] [--database sqlite|postgres|all] [--repeat N] [--profile create|read|search [--unsecured] [--patients N]]",
         run: { arguments in try await run(arguments) }
     )
 
@@ -28,10 +28,14 @@ enum AccessBenchmark {
     }
 
     static func run(_ arguments: [String]) async throws {
-        let options = try BenchOptions(arguments, valued: ["--connections", "--duration", "--warmup", "--database", "--profile", "--patients"], flags: ["--unsecured"])
+        let options = try BenchOptions(
+            arguments, valued: ["--connections", "--duration", "--warmup", "--database", "--profile", "--patients", "--repeat"], flags: ["--unsecured"])
         let connections = try options.int("--connections", default: 32)
         let duration = Double(try options.int("--duration", default: 5))
         let warmup = Double(try options.int("--warmup", default: 1))
+        // Pairs of runs (without, then with), each on fresh databases; the ratio reported is the
+        // median of the pairs': this machine's rates move ±15% from one run to the next.
+        let repeats = max(1, try options.int("--repeat", default: 1))
         var logger = Logger(label: "kangqiao.bench")
         logger.logLevel = .warning
         #if DEBUG
@@ -49,29 +53,48 @@ enum AccessBenchmark {
             return
         }
         print("Access benchmark: \(connections) connections, \(Int(warmup)) s warm-up then \(Int(duration)) s per phase; "
-              + "each phase once without and once with authorization + audit, on separate fresh databases\n")
+              + "each phase without and with authorization + audit, on separate fresh databases"
+              + (repeats > 1 ? ", \(repeats) pairs of runs, alternated" : "") + "\n")
+        let names = ["POST /fhir/Patient", "GET /fhir/Patient/<id>", "GET /fhir/Patient?family=<surname>&_count=20"]
         for kind in try BenchDatabase.kinds(options.string("--database")) {
-            var phases: [Phase] = []
-            let off = try await measure(kind, secured: false, connections: connections, warmup: warmup, duration: duration, logger: logger)
-            let on = try await measure(kind, secured: true, connections: connections, warmup: warmup, duration: duration, logger: logger)
-            for (i, name) in ["POST /fhir/Patient", "GET /fhir/Patient/<id>", "GET /fhir/Patient?family=<surname>&_count=20"].enumerated() {
-                phases.append(Phase(name: name, status: i == 0 ? 201 : 200, off: off[i], on: on[i]))
-            }
             print("\(kind.rawValue)")
             print("\(Bench.pad("phase", 46)) \(Bench.pad("  without/s", 11)) \(Bench.pad("     with/s", 11)) \(Bench.pad("  ratio", 8)) "
                   + "\(Bench.pad("p99 without", 12)) \(Bench.pad("p99 with", 10))")
-            for p in phases {
-                let a = p.off.rate(status: p.status)
-                let b = p.on.rate(status: p.status)
-                let ratio = a / max(b, 1e-9)
-                print("\(Bench.pad(p.name, 46)) \(Bench.fmt(a, 0, width: 11)) \(Bench.fmt(b, 0, width: 11)) \(Bench.fmt(ratio, 2, width: 8)) "
-                      + "\(Bench.fmt(p.off.latencyMillis(0.99), 2, width: 12)) \(Bench.fmt(p.on.latencyMillis(0.99), 2, width: 10))  "
-                      + (ratio <= target ? "met" : "MISSED") + " (target ≤ \(target))")
-                let other = p.on.completed - p.on.count(status: p.status)
-                if other > 0 { print("  with: other statuses \(p.on.otherStatuses.sorted { $0.key < $1.key })") }
+            var ratios: [[Double]] = Array(repeating: [], count: names.count)
+            for pair in 1...repeats {
+                let off = try await measure(kind, secured: false, connections: connections, warmup: warmup, duration: duration, logger: logger)
+                let on = try await measure(kind, secured: true, connections: connections, warmup: warmup, duration: duration, logger: logger)
+                if repeats > 1 { print("pair \(pair)") }
+                for (i, name) in names.enumerated() {
+                    let p = Phase(name: name, status: i == 0 ? 201 : 200, off: off[i], on: on[i])
+                    let ratio = report(p)
+                    ratios[i].append(ratio)
+                }
+            }
+            if repeats > 1 {
+                print("median of \(repeats) pairs")
+                for (i, name) in names.enumerated() {
+                    let sorted = ratios[i].sorted()
+                    let median = sorted.count % 2 == 1 ? sorted[sorted.count / 2] : (sorted[sorted.count / 2 - 1] + sorted[sorted.count / 2]) / 2
+                    print("\(Bench.pad(name, 46)) \(Bench.fmt(median, 2, width: 32))  " + (median <= target ? "met" : "MISSED")
+                          + " (target ≤ \(target); pairs \(sorted.map { Bench.fmt($0, 2, width: 0) }.joined(separator: ", ")))")
+                }
             }
             print("")
         }
+    }
+
+    /// Prints one phase's rates, ratio and tail latencies; answers the ratio (without ÷ with).
+    static func report(_ p: Phase) -> Double {
+        let a = p.off.rate(status: p.status)
+        let b = p.on.rate(status: p.status)
+        let ratio = a / max(b, 1e-9)
+        print("\(Bench.pad(p.name, 46)) \(Bench.fmt(a, 0, width: 11)) \(Bench.fmt(b, 0, width: 11)) \(Bench.fmt(ratio, 2, width: 8)) "
+              + "\(Bench.fmt(p.off.latencyMillis(0.99), 2, width: 12)) \(Bench.fmt(p.on.latencyMillis(0.99), 2, width: 10))  "
+              + (ratio <= target ? "met" : "MISSED") + " (target ≤ \(target))")
+        let other = p.on.completed - p.on.count(status: p.status)
+        if other > 0 { print("  with: other statuses \(p.on.otherStatuses.sorted { $0.key < $1.key })") }
+        return ratio
     }
 
     /// Runs the three phases on a fresh database; answers their results in order.
