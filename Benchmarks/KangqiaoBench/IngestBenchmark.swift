@@ -135,7 +135,7 @@ enum IngestBenchmark {
             try await group.waitForAll()
         }
         let d = start.duration(to: clock.now)
-        return (Double(d.components.seconds) + Double(d.components.attoseconds) * 1e-18, LoadGenerator.processCPUSeconds() - cpu,
+        return (d.seconds, LoadGenerator.processCPUSeconds() - cpu,
                 LoadGenerator.storageBytesWritten() - written)
     }
 

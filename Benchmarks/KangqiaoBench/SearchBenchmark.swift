@@ -117,8 +117,7 @@ enum SearchBenchmark {
                         written += try await repository.bulkUpsert(batch)
                         if t == 0, (b / tasks) % 50 == 0 {
                             let s = start.duration(to: clock.now)
-                            let secs = Double(s.components.seconds) + Double(s.components.attoseconds) * 1e-18
-                            print("  building: batch \(b + 1)/\(batches), \(Bench.fmt(secs, 0)) s")
+                            print("  building: batch \(b + 1)/\(batches), \(Bench.fmt(s.seconds, 0)) s")
                         }
                         b += tasks
                     }
@@ -130,7 +129,7 @@ enum SearchBenchmark {
             return total
         }
         let d = start.duration(to: clock.now)
-        return (written, Double(d.components.seconds) + Double(d.components.attoseconds) * 1e-18)
+        return (written, d.seconds)
     }
 
     // MARK: one backend

@@ -129,13 +129,7 @@ public struct AuditFacts: Sendable, Equatable {
             r.skipOptional(), r.skipOptional(), r.skipOptional(), r.skipOptional(), r.skipString(), r.skipOptional(), r.skipOptional(),
             r.byte() != nil, let patientCount = r.count()
         else { return nil }
-        var patients: [String] = []
-        patients.reserveCapacity(patientCount)
-        for _ in 0..<patientCount {
-            guard let p = r.string() else { return nil }
-            patients.append(p)
-        }
-        return patients
+        return r.strings(patientCount)
     }
 
     /// Whether `record` is in this form (else AuditEvent JSON).
@@ -148,13 +142,8 @@ public struct AuditFacts: Sendable, Equatable {
             let recorded = r.varint(), recorded <= UInt64(Int64.max), let requestId = r.optional(), let action = r.string(),
             let outcome = r.varint(), outcome <= UInt64(Int32.max), let detail = r.optional(), let changeReason = r.optional(), let roles = r.optional(),
             let fhirUser = r.optional(), let account = r.string(), let sourceAddress = r.optional(), let purpose = r.optional(),
-            let breakGlass = r.byte(), breakGlass <= 1, let patientCount = r.count()
+            let breakGlass = r.byte(), breakGlass <= 1, let patientCount = r.count(), let patients = r.strings(patientCount)
         else { return nil }
-        var patients: [String] = []
-        for _ in 0..<patientCount {
-            guard let p = r.string() else { return nil }
-            patients.append(p)
-        }
         guard let entityCount = r.count() else { return nil }
         var entities: [Entity] = []
         for _ in 0..<entityCount {
@@ -220,6 +209,17 @@ private struct ByteReader {
     mutating func string() -> String? {
         guard let n = count() else { return nil }
         return string(length: n)
+    }
+
+    /// `count` strings in a row (the record's patients).
+    mutating func strings(_ count: Int) -> [String]? {
+        var found: [String] = []
+        found.reserveCapacity(count)
+        for _ in 0..<count {
+            guard let s = string() else { return nil }
+            found.append(s)
+        }
+        return found
     }
 
     mutating func skipString() -> Bool {
