@@ -49,7 +49,10 @@ enum AccessBenchmark {
             }
             let result = try await measure(.sqlite, secured: !options.flag("--unsecured"), connections: connections, warmup: 0, duration: duration,
                                            logger: logger, only: index, patients: try options.int("--patients", default: 1_000))
-            print("\(phase): \(Bench.fmt(result[0].rate(status: index == 0 ? 201 : 200), 0, width: 0))/s")
+            let status = index == 0 ? 201 : 200
+            // CPU per request varies far less between runs than the rate does (the machine's spells).
+            let cpu = result[0].processCPUSeconds / Double(max(1, result[0].count(status: status))) * 1e6
+            print("\(phase): \(Bench.fmt(result[0].rate(status: status), 0, width: 0))/s, \(Bench.fmt(cpu, 1, width: 0)) µs of process CPU each")
             return
         }
         print("Access benchmark: \(connections) connections, \(Int(warmup)) s warm-up then \(Int(duration)) s per phase; "

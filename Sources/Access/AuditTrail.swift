@@ -30,7 +30,7 @@ public struct AuditTrail: InteractionHook {
     public func didPerform(_ interaction: FHIRInteraction, records: [ResourceRecord], context: RequestContext) async throws {
         switch interaction {
         case .read, .vread, .search, .history, .operation:
-            try await appender.append(Self.row(action: interaction.rawValue, outcome: 0, records: records, context: context))
+            try await appender.append(Self.row(action: interaction.rawValue, outcome: 0, records: records, context: context), requestStarted: context.started)
         case .create, .update, .delete, .transaction, .batch:
             return  // recorded inside the transaction
         }
@@ -39,7 +39,8 @@ public struct AuditTrail: InteractionHook {
     /// Records an event outside the FHIR interactions (a refusal, a login, a token, a card scanned),
     /// durably; `records` name the resources (and so the patients) it concerns.
     public func record(action: String, outcome: Int, records: [ResourceRecord] = [], context: RequestContext, detail: String? = nil) async throws {
-        try await appender.append(Self.row(action: action, outcome: outcome, records: records, context: context, detail: detail))
+        try await appender.append(Self.row(action: action, outcome: outcome, records: records, context: context, detail: detail),
+                                  requestStarted: context.started)
     }
 
     /// The patients `records` are about — a Patient itself, else the patient its `subject`, `patient`
@@ -109,10 +110,12 @@ public actor AuditAppender {
 
     public init(backend: any StoreBackend) { self.backend = backend }
 
-    public nonisolated func append(_ row: AuditRow) async throws {
+    public nonisolated func append(_ row: AuditRow, requestStarted: ContinuousClock.Instant? = nil) async throws {
         // A backend with a journal of its own groups and syncs appends itself, off its write
         // transactions: straight there, without queueing every read on this actor.
-        if let journaling = backend as? any AuditJournaling { return try await journaling.appendAuditDurably([row]) }
+        if let journaling = backend as? any AuditJournaling {
+            return try await journaling.appendAuditDurably([row], requestStarted: requestStarted)
+        }
         try await enqueue(row)
     }
 

@@ -62,7 +62,10 @@ public struct KangqiaoApplication: Sendable {
                 return Self.response(.outcome(FHIRError(status: 503, code: .transient, "database unavailable: \(error)")))
             }
         }
+        let inProgress = (dispatcher.repository.backend as? any AuditJournaling)?.requestsInProgress
         let handler: @Sendable (Request, KangqiaoRequestContext) async throws -> Response = { request, context in
+            inProgress?.begin()
+            defer { inProgress?.end() }
             var request = request
             return Self.response(
                 await Self.dispatch(&request, context: context, dispatcher: dispatcher, configuration: configuration, access: access, audit: audit))
@@ -78,6 +81,7 @@ public struct KangqiaoApplication: Sendable {
         _ request: inout Request, context: KangqiaoRequestContext, dispatcher: FHIRDispatcher, configuration: Configuration,
         access: AccessService?, audit: AuditTrail?
     ) async -> FHIRHTTPResponse {
+        let started = ContinuousClock.now
         var headers: [String: String] = [:]
         for field in request.headers {
             let name = field.name.canonicalName
@@ -102,7 +106,8 @@ public struct KangqiaoApplication: Sendable {
             switch await Self.authenticate(headers["authorization"], access: access) {
             case .allowed(let p): principal = p
             case .refused(let refusal):
-                let refused = FHIRStore.RequestContext(requestId: context.id, sourceAddress: context.sourceAddress, requestLine: requestLine)
+                let refused = FHIRStore.RequestContext(
+                    requestId: context.id, sourceAddress: context.sourceAddress, requestLine: requestLine, started: started)
                 return await Self.audited(refusal, action: "unauthenticated", context: refused, audit: audit)
             }
         }
@@ -113,7 +118,7 @@ public struct KangqiaoApplication: Sendable {
             context: RequestContext(
                 requestId: context.id, sourceAddress: context.sourceAddress, principal: principal, requestLine: requestLine,
                 purpose: headers["x-break-glass"].map { CareRelationshipRule.breakGlassPrefix + $0 } ?? headers["x-purpose-of-use"],
-                changeReason: headers["x-change-reason"]))
+                changeReason: headers["x-change-reason"], started: started))
         let response = await dispatcher.handle(fhirRequest)
         guard response.status >= 400, !isPublic else { return response }
         return await Self.audited(response, action: "refused", context: fhirRequest.context, audit: audit)

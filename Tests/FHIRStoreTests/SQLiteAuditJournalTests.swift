@@ -194,4 +194,43 @@ struct SQLiteAuditJournalTests {
         await db.close()
         await #expect(throws: StoreError.self) { try await db.appendAuditDurably([row(1)]) }
     }
+
+    @Test("a sync waits for more records only while another request in progress could still add one")
+    func syncDueRule() {
+        let last = ContinuousClock.now
+        let spaced = last + SQLiteAuditJournal.syncSpacing
+        let late = last + .milliseconds(2)
+        // No deadline (nobody said what their request took): the spacing alone.
+        #expect(SQLiteAuditJournal.syncDue(lastSync: last, deadline: nil, waiting: 1, inProgress: 5) == spaced)
+        // Two of five requests waiting: the others may join until the deadline.
+        #expect(SQLiteAuditJournal.syncDue(lastSync: last, deadline: late, waiting: 2, inProgress: 5) == late)
+        // Every request in progress waits (or none is counted, outside a server): nothing to wait for.
+        #expect(SQLiteAuditJournal.syncDue(lastSync: last, deadline: late, waiting: 5, inProgress: 5) == spaced)
+        #expect(SQLiteAuditJournal.syncDue(lastSync: last, deadline: late, waiting: 1, inProgress: 0) == spaced)
+        // A deadline before the spacing does not bring the sync forward.
+        #expect(SQLiteAuditJournal.syncDue(lastSync: last, deadline: last, waiting: 1, inProgress: 5) == spaced)
+
+        // Patience: ten times the request's handling, within the longest.
+        #expect(SQLiteAuditJournal.patience(after: .microseconds(15)) == .microseconds(150))
+        #expect(SQLiteAuditJournal.patience(after: .microseconds(180)) == .microseconds(1_800))
+        #expect(SQLiteAuditJournal.patience(after: .seconds(1)) == SQLiteAuditJournal.longestPatience)
+    }
+
+    @Test("a slow request's record is held for others while they are in progress, and still answered durably")
+    func heldForOthers() async throws {
+        let path = databasePath()
+        let requests = RequestsInProgress()
+        let journal = try #require(try SQLiteAuditJournal(databasePath: path, requestsInProgress: requests))
+        // Itself and another request in progress, which appends nothing: the sync waits for the deadline.
+        requests.begin()
+        requests.begin()
+        let clock = ContinuousClock()
+        let start = clock.now
+        try await journal.append([row(1)], requestStarted: start - .seconds(1))
+        #expect(clock.now - start >= SQLiteAuditJournal.longestPatience)
+        #expect(try SQLiteAuditJournal.frames(path: SQLiteAuditJournal.path(path + "-audit", 1), from: 0).map(\.row) == [row(1)])
+        requests.end()
+        requests.end()
+        journal.release()
+    }
 }

@@ -49,11 +49,19 @@ public protocol StoreBackend: Sendable {
 /// A backend with an append path for audit records outside its write transactions (SQLite's audit
 /// journal): durable when the call returns, and in the trail's searches from then on.
 public protocol AuditJournaling: StoreBackend {
-    func appendAuditDurably(_ rows: [AuditRow]) async throws
+    /// `requestStarted`: when the request being recorded began; a slow request's record may wait
+    /// longer for a shared sync (see `SQLiteAuditJournal.patience`). Nil: the shortest wait.
+    func appendAuditDurably(_ rows: [AuditRow], requestStarted: ContinuousClock.Instant?) async throws
+    /// The server counts its requests here while it handles them (the journal's syncs wait on them).
+    var requestsInProgress: RequestsInProgress { get }
     /// Moves every record appended so far into the trail's table (the sealer chains only what is there).
     func importAuditJournal() async throws
     /// From now on, chains imported records in the transaction that imports them.
     func sealImports(with sealer: any AuditRowSealing) async
+}
+
+extension AuditJournaling {
+    public func appendAuditDurably(_ rows: [AuditRow]) async throws { try await appendAuditDurably(rows, requestStarted: nil) }
 }
 
 /// A backend that appends a batch of audit records (the group commit of reads) in one statement of

@@ -17,14 +17,17 @@ public struct RequestContext: Sendable {
     public var purpose: String?
     /// Why a signed (confirmed) record is being changed (R-SEC-3), from `X-Change-Reason`.
     public var changeReason: String?
+    /// When the server began handling the request (the audit journal's group commit waits in proportion).
+    public var started: ContinuousClock.Instant?
     public init(requestId: String = "", sourceAddress: String? = nil, principal: Principal? = nil, requestLine: String? = nil,
-                purpose: String? = nil, changeReason: String? = nil) {
+                purpose: String? = nil, changeReason: String? = nil, started: ContinuousClock.Instant? = nil) {
         self.requestId = requestId
         self.sourceAddress = sourceAddress
         self.principal = principal
         self.requestLine = requestLine
         self.purpose = purpose
         self.changeReason = changeReason
+        self.started = started
     }
 }
 

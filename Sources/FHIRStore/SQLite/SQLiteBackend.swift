@@ -51,11 +51,12 @@ public final class SQLiteBackend: StoreBackend, AuditJournaling {
         self.readers = Mutex([])
         self.readerCount = readers
         checkpointer = try SQLiteCheckpointer(path: path, logRestart: logRestart, restartBytes: logRestartBytes)
-        auditJournal = try SQLiteAuditJournal(databasePath: path)
+        auditJournal = try SQLiteAuditJournal(databasePath: path, requestsInProgress: requestsInProgress)
         auditImport = auditJournal.map { SQLiteAuditImport(journal: $0) }
     }
 
     private let checkpointer: SQLiteCheckpointer
+    public let requestsInProgress = RequestsInProgress()
     /// Nil when another process owns the database's journal.
     private let auditJournal: SQLiteAuditJournal?
     private let auditImport: SQLiteAuditImport?
@@ -97,8 +98,8 @@ public final class SQLiteBackend: StoreBackend, AuditJournaling {
         }
     }
 
-    public func appendAuditDurably(_ rows: [AuditRow]) async throws {
-        if let auditJournal { return try await auditJournal.append(rows) }
+    public func appendAuditDurably(_ rows: [AuditRow], requestStarted: ContinuousClock.Instant?) async throws {
+        if let auditJournal { return try await auditJournal.append(rows, requestStarted: requestStarted) }
         _ = try await write { tx in try await tx.appendAudit(rows) }
     }
 
